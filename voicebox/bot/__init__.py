@@ -1,0 +1,1 @@
+"""The conversation engine: flows in, replies out; it never sends and never stores."""

@@ -1,0 +1,59 @@
+"""The one message shape every channel turns its wire format into, and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """The current time, UTC-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """Something a person sent, whatever the channel."""
+
+    channel: str  # sms, telegram, web, console
+    address: str  # URN-like: sms:+447700900123, telegram:123456789, web:<random>
+    text: str = ""
+    message_id: str | None = None  # the provider's id, for duplicates
+    payload: str | None = None  # a button press: "<step_id>:<choice_key>"
+    consultation: str | None = None  # a code the channel already knows (the web chat URL)
+    has_media: bool = False
+    opt_out: str | None = None  # a provider's own opt-out signal: "stop", "start" or "help"
+    received_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class ChoiceOption:
+    """A choice as shown to a person: its number, words and picture."""
+
+    number: int
+    key: str
+    words: str
+    emoji: str = ""
+    picture: str = ""
+    payload: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """Something to say to a person; choices fall back to numbered lines."""
+
+    text: str
+    choices: tuple[ChoiceOption, ...] = ()
+    step_id: str | None = None
+    expects: str | None = None  # "choice", "text" or None when no answer is waited for
+    purpose: str = "flow"  # flow, end, reask, help, stop, start, safeguarding, notice
+
+    def as_text(self, emoji: bool = False) -> str:
+        """The message with its choices as numbered lines (emoji only when asked)."""
+        if not self.choices:
+            return self.text
+        lines = [self.text]
+        for option in self.choices:
+            mark = f"{option.emoji} " if emoji and option.emoji else ""
+            lines.append(f"{option.number} {mark}{option.words}")
+        return "\n".join(lines)

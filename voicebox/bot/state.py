@@ -1,0 +1,116 @@
+"""What the engine reads and returns: conversation state, answers, flags, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from voicebox.bot.messages import OutboundMessage
+
+
+@dataclass(frozen=True)
+class ConsultationRef:
+    """A consultation as the engine needs it: code, flow and whether it is open."""
+
+    code: str
+    flow_id: str
+    flow_version: int
+    title: str = ""
+    open: bool = True
+
+
+@dataclass
+class ConversationState:
+    """Where one person is in one check-in; saved after every message."""
+
+    consultation: ConsultationRef
+    step: str
+    consent: str = "pending"  # pending, given, declined
+    ended: bool = False
+    retries: int = 0
+    topic: str | None = None
+    about: str | None = None  # how questions name the topic
+    seq: int = 0  # number given to the next answer
+    history: list[list[Any]] = field(default_factory=list)  # [step, seq, topic, about]
+
+    def vars(self) -> dict[str, Any]:
+        """The fields kept as JSON by a store."""
+        return {
+            "retries": self.retries,
+            "topic": self.topic,
+            "about": self.about,
+            "seq": self.seq,
+            "history": self.history,
+        }
+
+    @classmethod
+    def restore(
+        cls,
+        consultation: ConsultationRef,
+        step: str,
+        consent: str,
+        ended: bool,
+        data: dict[str, Any] | None,
+    ) -> ConversationState:
+        """Rebuild a state from a store's columns and JSON."""
+        data = data or {}
+        return cls(
+            consultation=consultation,
+            step=step,
+            consent=consent,
+            ended=ended,
+            retries=int(data.get("retries", 0)),
+            topic=data.get("topic"),
+            about=data.get("about"),
+            seq=int(data.get("seq", 0)),
+            history=list(data.get("history", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Participant:
+    """The person as the engine sees them: never their address."""
+
+    pseudonym: str
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer, as a flat row of the export."""
+
+    seq: int
+    question_id: str
+    question: str
+    answer: str
+    answer_key: str
+    kind: str
+    topic: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A safeguarding match: a person must read this conversation."""
+
+    category: str
+    phrase: str
+    step_id: str | None
+
+
+@dataclass
+class Outcome:
+    """What one inbound message changed, and what to say back."""
+
+    replies: list[OutboundMessage] = field(default_factory=list)
+    conversation: ConversationState | None = None  # the state to keep (new or changed)
+    started: bool = False  # conversation is a new check-in
+    answers: list[Answer] = field(default_factory=list)
+    retracted: list[int] = field(default_factory=list)  # answer seqs taken back by BACK
+    flags: list[Flag] = field(default_factory=list)
+    opted_out: bool | None = None  # True after STOP, False after START
+    report_back: bool | None = None
+
+    @property
+    def keep_transcript(self) -> bool:
+        """True when the person has agreed, so this turn belongs in the transcript."""
+        return self.conversation is not None and self.conversation.consent == "given"

@@ -1,0 +1,1 @@
+"""Channels: each turns its wire format into InboundMessage and renders OutboundMessage."""

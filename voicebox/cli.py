@@ -1,0 +1,276 @@
+"""The `voicebox` command: serve, chat, flows check, consultations, export, workers."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from voicebox.flows import FlowError, builtin_flow_paths
+from voicebox.settings import Settings, SettingsError
+from voicebox.storage.consultations import ConsultationError
+from voicebox.storage.database import DatabaseError
+from voicebox.storage.workers import WorkerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("voicebox")
+
+HUMAN_ERRORS = (ConsultationError, DatabaseError, FlowError, SettingsError, WorkerError)
+
+
+class Problem(click.ClickException):
+    """One human line on standard error, and exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"voicebox: {self.message}", err=True)
+
+
+def human_errors(func: F) -> F:
+    """Turn every failure into one plain line and a non-zero exit: never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except HUMAN_ERRORS as exc:
+            raise Problem(str(exc)) from None
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise Problem(f"{exc.strerror or exc}{where}") from None
+        except Exception as exc:
+            if os.environ.get("VOICEBOX_DEBUG"):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
+            raise Problem(
+                f"something went wrong: {exc.__class__.__name__}: {first_line}"
+                " (set VOICEBOX_DEBUG=1 to see details)"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _services():  # noqa: ANN202 - imported late so `flows check` stays light
+    from voicebox.app import build_services
+
+    return build_services(Settings.from_env())
+
+
+def _ready_services():  # noqa: ANN202
+    services = _services()
+    services.database.upgrade()
+    return services
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="voicebox")
+def main() -> None:
+    """Voicebox: accessible check-ins for young people's voices."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("voicebox").setLevel(logging.INFO)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-demo", is_flag=True, help="Do not create the DEMO consultation.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@human_errors
+def serve(host: str, port: int, no_demo: bool, threads: int) -> None:
+    """Upgrade the database, create the demo, and serve the web app and webhooks."""
+    from waitress import create_server
+
+    from voicebox.app import build_senders, create_app
+    from voicebox.storage.consultations import ensure_demo
+    from voicebox.storage.outbox import Dispatcher
+
+    settings = Settings.from_env()
+    services = _services()
+    services.database.upgrade()
+    if not no_demo and ensure_demo(
+        services.database, services.engine.flow("tops_and_pants").version
+    ):
+        log.info("created the demo check-in DEMO")
+    app = create_app(settings=settings, services=services)
+    senders = build_senders(services)
+    _thread, stop = Dispatcher(services.database, senders).start()
+    server = create_server(app, host=host, port=port, threads=threads, ident="voicebox")
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Voicebox is running at http://{shown}:{port}/")
+    if not no_demo:
+        click.echo(f"Try the demo check-in at http://{shown}:{port}/c/DEMO")
+    if senders:
+        click.echo(f"Sending queued messages for: {', '.join(sorted(senders))}")
+    click.echo("Press Ctrl+C to stop.")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        services.database.dispose()
+
+
+@main.command()
+@click.argument("code")
+@human_errors
+def chat(code: str) -> None:
+    """Do the check-in of consultation CODE here in the terminal."""
+    from voicebox.channels.console import run_console
+    from voicebox.storage.consultations import DEMO_CODE, ensure_demo, require_consultation
+
+    services = _ready_services()
+    if code.strip().upper() == DEMO_CODE:
+        ensure_demo(services.database, services.engine.flow("tops_and_pants").version)
+    found = require_consultation(services.database, code)
+    if found.status != "open":
+        raise Problem(f"the consultation {found.code} is closed")
+    run_console(services.engine.handle, found.code, sys.stdin, sys.stdout)
+
+
+@main.group()
+def flows() -> None:
+    """Work with check-in flows."""
+
+
+@flows.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@human_errors
+def flows_check(files: tuple[Path, ...]) -> None:
+    """Check flow files (all built-in flows when no FILE is given)."""
+    from voicebox.bot.flowcheck import check_files
+
+    paths = list(files) or builtin_flow_paths()
+    problems = check_files(paths)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        click.echo(f"{len(problems)} {noun} found in {len(paths)} flow file(s).", err=True)
+        sys.exit(1)
+    click.echo(f"All {len(paths)} flow file(s) are fine.")
+
+
+@main.group()
+def consultation() -> None:
+    """Create, list and close consultations."""
+
+
+@consultation.command("create")
+@click.argument("code")
+@click.option("--flow", "flow_id", required=True, help="Flow id, e.g. tops_and_pants.")
+@click.option("--title", required=True, help="A title workers will see.")
+@human_errors
+def consultation_create(code: str, flow_id: str, title: str) -> None:
+    """Create an open consultation that young people join with CODE."""
+    from voicebox.storage.consultations import create_consultation
+
+    services = _ready_services()
+    if not services.engine.has_flow(flow_id):
+        known = ", ".join(sorted(p.stem for p in builtin_flow_paths()))
+        raise Problem(f"there is no flow '{flow_id}' (flows: {known})")
+    flow = services.engine.flow(flow_id)
+    info = create_consultation(services.database, code, flow.id, flow.version, title)
+    click.echo(
+        f"Created {info.code}: {info.title} (flow {info.flow_id}, version {info.flow_version})."
+    )
+
+
+@consultation.command("list")
+@human_errors
+def consultation_list() -> None:
+    """List consultations with their counts."""
+    from voicebox.storage.consultations import list_consultations
+
+    services = _ready_services()
+    rows = list_consultations(services.database)
+    if not rows:
+        click.echo("There are no consultations yet.")
+        return
+    click.echo(f"{'CODE':<12} {'STATUS':<7} {'FLOW':<18} {'CHATS':>5} {'ANSWERS':>7}  TITLE")
+    for row in rows:
+        click.echo(
+            f"{row.code:<12} {row.status:<7} {row.flow_id:<18} {row.conversations:>5} "
+            f"{row.answers:>7}  {row.title}"
+        )
+
+
+@consultation.command("close")
+@click.argument("code")
+@human_errors
+def consultation_close(code: str) -> None:
+    """Close a consultation: its code stops working; its answers stay."""
+    from voicebox.storage.consultations import close_consultation
+
+    info = close_consultation(_ready_services().database, code)
+    click.echo(f"Closed {info.code}. Its answers are kept.")
+
+
+@main.command()
+@click.argument("code")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@human_errors
+def export(code: str, fmt: str, out: Path | None) -> None:
+    """Export a consultation's answers, one row per answer."""
+    from voicebox.storage.consultations import require_consultation
+    from voicebox.storage.export import export_rows, write_csv, write_json, write_xlsx
+
+    services = _ready_services()
+    info = require_consultation(services.database, code)
+    rows = export_rows(services.database, info.code)
+    if fmt == "xlsx":
+        if out is None:
+            if sys.stdout.isatty():
+                raise Problem("an xlsx file cannot be shown here: add --out answers.xlsx")
+            count = write_xlsx(rows, sys.stdout.buffer, title=info.code)
+        else:
+            with out.open("wb") as handle:
+                count = write_xlsx(rows, handle, title=info.code)
+    else:
+        writer = write_csv if fmt == "csv" else write_json
+        if out is None:
+            count = writer(rows, sys.stdout)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                count = writer(rows, handle)
+    if out is not None:
+        click.echo(f"Wrote {count} answer(s) from {info.code} to {out}.", err=True)
+
+
+@main.group()
+def worker() -> None:
+    """Manage participation workers."""
+
+
+@worker.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "worker"]), required=True)
+@human_errors
+def worker_create(email: str, role: str) -> None:
+    """Create a worker; the password comes from VOICEBOX_WORKER_PASSWORD or is asked for."""
+    from voicebox.storage.workers import create_worker
+
+    password = os.environ.get("VOICEBOX_WORKER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise Problem("set VOICEBOX_WORKER_PASSWORD, or run this in a terminal to type one")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    create_worker(_ready_services().database, email, password, role)
+    click.echo(f"Created {role} {email.strip().lower()}.")

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the conversation store, the outbox, exports, migrations."""

@@ -1,0 +1,135 @@
+"""Consultations: create, list, find and close the check-ins groups run."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from voicebox.storage.database import Database
+from voicebox.storage.models import Answer, Consultation, Conversation, utcnow
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+DEMO_CODE = "DEMO"
+
+
+class ConsultationError(ValueError):
+    """A consultation request that cannot be done; the message is one human line."""
+
+
+@dataclass(frozen=True)
+class ConsultationInfo:
+    """A consultation with its counts, for lists."""
+
+    code: str
+    title: str
+    flow_id: str
+    flow_version: int
+    status: str
+    created_at: datetime
+    conversations: int = 0
+    answers: int = 0
+
+
+def normalize_code(code: str) -> str:
+    """A code as stored: upper case, checked for shape."""
+    cleaned = (code or "").strip().upper()
+    if not CODE_PATTERN.match(cleaned):
+        raise ConsultationError(
+            f"'{code}' is not a usable code: use 2 to 32 letters or digits (A-Z, 0-9, - and _)"
+        )
+    return cleaned
+
+
+def create_consultation(
+    db: Database, code: str, flow_id: str, flow_version: int, title: str
+) -> ConsultationInfo:
+    """Create an open consultation; ConsultationError when the code is taken or bad."""
+    code = normalize_code(code)
+    title = (title or "").strip()
+    if not title:
+        raise ConsultationError("a consultation needs a title")
+    with db.sessions.begin() as session:
+        if session.scalar(select(Consultation.id).where(Consultation.code == code)) is not None:
+            raise ConsultationError(f"the code {code} is already used")
+        row = Consultation(
+            code=code, title=title[:200], flow_id=flow_id, flow_version=flow_version, status="open"
+        )
+        session.add(row)
+        session.flush()
+        return _info(row)
+
+
+def get_consultation(db: Database, code: str) -> ConsultationInfo | None:
+    """The consultation with this code (any case), or None."""
+    with db.sessions() as session:
+        row = session.scalar(select(Consultation).where(Consultation.code == code.strip().upper()))
+        return _info(row) if row is not None else None
+
+
+def require_consultation(db: Database, code: str) -> ConsultationInfo:
+    """The consultation with this code; ConsultationError when there is none."""
+    found = get_consultation(db, code)
+    if found is None:
+        raise ConsultationError(f"there is no consultation with the code {code.strip().upper()}")
+    return found
+
+
+def list_consultations(db: Database) -> list[ConsultationInfo]:
+    """Every consultation, newest first, with how many conversations and answers it has."""
+    conversations = (
+        select(func.count(Conversation.id))
+        .where(Conversation.consultation_id == Consultation.id)
+        .scalar_subquery()
+    )
+    answers = (
+        select(func.count(Answer.id))
+        .where(Answer.consultation_id == Consultation.id)
+        .scalar_subquery()
+    )
+    with db.sessions() as session:
+        rows = session.execute(
+            select(Consultation, conversations, answers).order_by(Consultation.id.desc())
+        ).all()
+        return [_info(row, n_conv, n_ans) for row, n_conv, n_ans in rows]
+
+
+def close_consultation(db: Database, code: str) -> ConsultationInfo:
+    """Close a consultation: its code stops working; answers stay."""
+    code = code.strip().upper()
+    with db.sessions.begin() as session:
+        row = session.scalar(select(Consultation).where(Consultation.code == code))
+        if row is None:
+            raise ConsultationError(f"there is no consultation with the code {code}")
+        if row.status != "closed":
+            row.status = "closed"
+            row.closed_at = utcnow()
+        return _info(row)
+
+
+def ensure_demo(db: Database, flow_version: int) -> bool:
+    """Create the DEMO consultation (TOPS and PANTS) unless it exists; True when created."""
+    if get_consultation(db, DEMO_CODE) is not None:
+        return False
+    try:
+        create_consultation(
+            db, DEMO_CODE, "tops_and_pants", flow_version, "Demo: what is good and not good"
+        )
+    except ConsultationError:
+        return False  # another process made it first
+    return True
+
+
+def _info(row: Consultation, conversations: int = 0, answers: int = 0) -> ConsultationInfo:
+    return ConsultationInfo(
+        code=row.code,
+        title=row.title,
+        flow_id=row.flow_id,
+        flow_version=row.flow_version,
+        status=row.status,
+        created_at=row.created_at,
+        conversations=conversations or 0,
+        answers=answers or 0,
+    )
