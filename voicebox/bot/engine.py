@@ -132,8 +132,7 @@ class Engine:
         if state is None or state.ended or not self.has_flow(state.consultation.flow_id):
             outcome.replies.append(OutboundMessage(replies.WELCOME_BACK_NOTHING, purpose="start"))
             return
-        outcome.replies.append(OutboundMessage(replies.WELCOME_BACK, purpose="start"))
-        outcome.replies.append(self._question(state))
+        self._tell_and_ask(state, replies.WELCOME_BACK, outcome, "start")
 
     def _join(
         self,
@@ -196,16 +195,14 @@ class Engine:
             return
         outcome.conversation = state
         if command == "help":
-            outcome.replies.append(OutboundMessage(replies.HELP, purpose="help"))
-            outcome.replies.append(self._question(state))
+            self._tell_and_ask(state, replies.HELP, outcome, "help")
             return
         if command == "back":
             self._go_back(state, outcome)
             return
         if command == "skip":
             if step.type == "consent":
-                outcome.replies.append(OutboundMessage(replies.CONSENT_FIRST, purpose="reask"))
-                outcome.replies.append(self._question(state))
+                self._tell_and_ask(state, replies.CONSENT_FIRST, outcome, "reask")
                 return
             target = compiled.machine.fire(step.id, "skip")
             self._remember(state, step, None)
@@ -229,8 +226,7 @@ class Engine:
         if inbound.payload:
             step_id, _, key = inbound.payload.partition(":")
             if step_id != step.id:
-                outcome.replies.append(OutboundMessage(replies.OLD_BUTTON, purpose="reask"))
-                outcome.replies.append(self._question(state))
+                self._tell_and_ask(state, replies.OLD_BUTTON, outcome, "reask")
                 return
             choice = next((c for c in step.choices if c.key == key), None)
         else:
@@ -319,8 +315,7 @@ class Engine:
             outcome.replies.append(OutboundMessage(hint, purpose="reask"))
             return
         if step.type == "consent" and state.retries > MAX_REASKS:
-            outcome.replies.append(OutboundMessage(replies.CONSENT_FIRST, purpose="reask"))
-            outcome.replies.append(self._question(state))
+            self._tell_and_ask(state, replies.CONSENT_FIRST, outcome, "reask")
             return
         if inbound.has_media and not text.strip():
             hint = replies.MEDIA_ONLY
@@ -328,20 +323,17 @@ class Engine:
             hint = replies.REASK_CHOICE.format(count=count)
         else:
             hint = replies.REASK_TEXT
-        outcome.replies.append(OutboundMessage(hint, purpose="reask"))
-        outcome.replies.append(self._question(state))
+        self._tell_and_ask(state, hint, outcome, "reask")
 
     def _go_back(self, state: ConversationState, outcome: Outcome) -> None:
         if not state.history:
-            outcome.replies.append(OutboundMessage(replies.NOTHING_TO_GO_BACK_TO, purpose="reask"))
-            outcome.replies.append(self._question(state))
+            self._tell_and_ask(state, replies.NOTHING_TO_GO_BACK_TO, outcome, "reask")
             return
         step_id, seq, topic, about = state.history.pop()
         if seq is not None:
             outcome.retracted.append(int(seq))
         state.step, state.topic, state.about, state.retries = step_id, topic, about, 0
-        outcome.replies.append(OutboundMessage(replies.GOING_BACK, purpose="reask"))
-        outcome.replies.append(self._question(state))
+        self._tell_and_ask(state, replies.GOING_BACK, outcome, "reask")
 
     def _advance(
         self, compiled: _CompiledFlow, state: ConversationState, step_id: str, outcome: Outcome
@@ -367,6 +359,13 @@ class Engine:
             outcome.replies.append(self._question(state))
             return
         raise RuntimeError(f"flow {flow.id} loops through say steps without a question")
+
+    def _tell_and_ask(
+        self, state: ConversationState, text: str, outcome: Outcome, purpose: str
+    ) -> None:
+        """Say something short, then ask the current question again."""
+        outcome.replies.append(OutboundMessage(text, purpose=purpose))
+        outcome.replies.append(self._question(state))
 
     def _question(self, state: ConversationState) -> OutboundMessage:
         """The current step as a message, with its choices."""
