@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -63,6 +63,24 @@ _SELECT_CONSULTATION = select(
     _consultations.c.title,
     _consultations.c.status,
 )
+# Statements are built once: building them per message costs more than running them.
+_BY_PARTICIPANT = _SELECT_CONVERSATION.where(
+    _conversations.c.participant_id == bindparam("participant_id")
+)
+_BY_PARTICIPANT_AND_CODE = _BY_PARTICIPANT.where(_consultations.c.code == bindparam("code"))
+_CONSULTATION_BY_CODE = _SELECT_CONSULTATION.where(_consultations.c.code == bindparam("code"))
+_PARTICIPANT_BY_KEY = (
+    select(_participants.c.id, _participants.c.pseudonym, _participants.c.opted_out)
+    .where(_participants.c.key_hash == bindparam("key"))
+    .with_for_update()
+)
+_UPDATE_PARTICIPANT = update(_participants).where(_participants.c.id == bindparam("row_id"))
+_UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindparam("row_id"))
+_INSERT_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
+_INSERT_ANSWERS = insert(_answers)
+_INSERT_FLAGS = insert(_flags)
+_INSERT_TRANSCRIPT = insert(_transcript)
+_INSERT_OUTBOX = insert(_outbox)
 MAX_STORED_TEXT = 10_000  # a transcript line keeps at most this many characters
 
 
@@ -102,7 +120,7 @@ class SqlTurn:
 
     def _find_consultation(self, code: str) -> ConsultationRef | None:
         row = self._connection.execute(
-            _SELECT_CONSULTATION.where(_consultations.c.code == code.strip().upper())
+            _CONSULTATION_BY_CODE, {"code": code.strip().upper()}
         ).first()
         if row is None:
             return None
@@ -121,10 +139,7 @@ class SqlTurn:
             changes["report_back"] = outcome.report_back
         if changes:
             changes["updated_at"] = now
-            conn.execute(
-                update(_participants).where(_participants.c.id == self.participant_id),
-                changes,
-            )
+            conn.execute(_UPDATE_PARTICIPANT, {**changes, "row_id": self.participant_id})
         state = outcome.conversation
         if state is not None:
             values = {
@@ -137,7 +152,7 @@ class SqlTurn:
             if outcome.started:
                 consultation_id = self._consultation_ids[state.consultation.code]
                 self.conversation_id = conn.execute(
-                    insert(_conversations).returning(_conversations.c.id),
+                    _INSERT_CONVERSATION,
                     {
                         **values,
                         "participant_id": self.participant_id,
@@ -151,15 +166,9 @@ class SqlTurn:
             else:
                 if outcome.flags:
                     values["flagged"] = True
-                conn.execute(
-                    update(_conversations).where(_conversations.c.id == self.conversation_id),
-                    values,
-                )
+                conn.execute(_UPDATE_CONVERSATION, {**values, "row_id": self.conversation_id})
         elif outcome.flags and self.conversation_id is not None:
-            conn.execute(
-                update(_conversations).where(_conversations.c.id == self.conversation_id),
-                {"flagged": True},
-            )
+            conn.execute(_UPDATE_CONVERSATION, {"flagged": True, "row_id": self.conversation_id})
         if outcome.retracted and self.conversation_id is not None:
             conn.execute(
                 delete(_answers).where(
@@ -170,7 +179,7 @@ class SqlTurn:
         if outcome.answers and state is not None:
             consultation_id = self._consultation_ids[state.consultation.code]
             conn.execute(
-                insert(_answers),
+                _INSERT_ANSWERS,
                 [
                     {
                         "conversation_id": self.conversation_id,
@@ -191,7 +200,7 @@ class SqlTurn:
             )
         if outcome.flags:
             conn.execute(
-                insert(_flags),
+                _INSERT_FLAGS,
                 [
                     {
                         "conversation_id": self.conversation_id,
@@ -209,7 +218,7 @@ class SqlTurn:
             rows += [
                 self._transcript_row("out", m.as_text(), m.step_id, now) for m in outcome.replies
             ]
-            conn.execute(insert(_transcript), rows)
+            conn.execute(_INSERT_TRANSCRIPT, rows)
         if outcome.replies and inbound.channel in self._store.outbox_channels:
             self._store.enqueue(conn, self.participant_id, inbound.channel, outcome.replies, now)
 
@@ -248,7 +257,9 @@ class SqlStore:
         self.database = database
         self.secret = secret
         self.outbox_channels = frozenset(outbox_channels)
-        self._insert_ignore = pg_insert if database.dialect == "postgresql" else sqlite_insert
+        insert_ignore = pg_insert if database.dialect == "postgresql" else sqlite_insert
+        self._insert_message_id = insert_ignore(_inbound_ids).on_conflict_do_nothing()
+        self._insert_participant = insert_ignore(_participants).on_conflict_do_nothing()
 
     @contextmanager
     def begin(self, inbound: InboundMessage) -> Iterator[SqlTurn | None]:
@@ -256,22 +267,27 @@ class SqlStore:
         with self.database.engine.begin() as conn:
             if inbound.message_id:
                 seen = conn.execute(
-                    self._insert_ignore(_inbound_ids)
-                    .values(
-                        channel=inbound.channel,
-                        message_id=inbound.message_id[:128],
-                        received_at=inbound.received_at,
-                    )
-                    .on_conflict_do_nothing()
+                    self._insert_message_id,
+                    {
+                        "channel": inbound.channel,
+                        "message_id": inbound.message_id[:128],
+                        "received_at": inbound.received_at,
+                    },
                 )
                 if seen.rowcount == 0:
                     yield None
                     return
             participant_id, participant = self._lock_participant(conn, inbound)
-            query = _SELECT_CONVERSATION.where(_conversations.c.participant_id == participant_id)
             if inbound.consultation:
-                query = query.where(_consultations.c.code == inbound.consultation.strip().upper())
-            row = conn.execute(query).first()
+                row = conn.execute(
+                    _BY_PARTICIPANT_AND_CODE,
+                    {
+                        "participant_id": participant_id,
+                        "code": inbound.consultation.strip().upper(),
+                    },
+                ).first()
+            else:
+                row = conn.execute(_BY_PARTICIPANT, {"participant_id": participant_id}).first()
             state = None
             if row is not None:
                 state = ConversationState.restore(
@@ -297,30 +313,24 @@ class SqlStore:
     ) -> tuple[int, Participant]:
         """Find or create the participant, holding a row lock until commit (PostgreSQL)."""
         key = address_key(self.secret, inbound.channel, inbound.address)
-        query = (
-            select(_participants.c.id, _participants.c.pseudonym, _participants.c.opted_out)
-            .where(_participants.c.key_hash == key)
-            .with_for_update()
-        )
-        row = conn.execute(query).first()
+        row = conn.execute(_PARTICIPANT_BY_KEY, {"key": key}).first()
         attempt = 0
         while row is None:
             now = utcnow()
             conn.execute(
-                self._insert_ignore(_participants)
-                .values(
-                    channel=inbound.channel,
-                    key_hash=key,
-                    pseudonym=pseudonym_for(key, attempt),
-                    address=inbound.address,
-                    opted_out=False,
-                    report_back=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing()
+                self._insert_participant,
+                {
+                    "channel": inbound.channel,
+                    "key_hash": key,
+                    "pseudonym": pseudonym_for(key, attempt),
+                    "address": inbound.address,
+                    "opted_out": False,
+                    "report_back": False,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
-            row = conn.execute(query).first()
+            row = conn.execute(_PARTICIPANT_BY_KEY, {"key": key}).first()
             attempt += 1  # the name was taken by someone else: try the next one
             if attempt > 50:
                 raise RuntimeError("could not find a free pseudonym")
@@ -351,7 +361,7 @@ class SqlStore:
             for m in messages
         ]
         if rows:
-            conn.execute(insert(_outbox), rows)
+            conn.execute(_INSERT_OUTBOX, rows)
 
     def participant_id(self, channel: str, address: str) -> int | None:
         """The participant id for a channel address, if they have written before."""
