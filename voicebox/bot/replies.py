@@ -4,7 +4,7 @@ STOPPED = "You have stopped. We will not send you any more messages. Send START 
 WELCOME_BACK = "Welcome back. Here is where you were."
 WELCOME_BACK_NOTHING = "Welcome back. To start a check-in, send the code from your group."
 HELP = (
-    "Voicebox asks what is good and what is not good for you. "
+    "Voicebox asks what is good and not good for you. "
     "Send SKIP to skip a question, or STOP to stop. "
     "To talk to a person, ask a grown-up who helps your group."
 )
