@@ -1,0 +1,123 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), the store and the engine."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from postgres import ThrowawayPostgres, server_bin  # noqa: E402
+
+from voicebox.bot.engine import Engine  # noqa: E402
+from voicebox.flows import load_builtin_flows  # noqa: E402
+from voicebox.storage.consultations import create_consultation, ensure_demo  # noqa: E402
+from voicebox.storage.database import Database  # noqa: E402
+from voicebox.storage.store import SqlStore  # noqa: E402
+
+SECRET = b"test-secret-key-for-pseudonyms-0123456789"
+REQUIRE_POSTGRES = os.environ.get("VOICEBOX_REQUIRE_POSTGRES") == "1"
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server URL: VOICEBOX_TEST_POSTGRES_URL, or a throwaway local cluster."""
+    given = os.environ.get("VOICEBOX_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    bin_dir = server_bin()
+    if bin_dir is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    server = ThrowawayPostgres(bin_dir)
+    try:
+        url = server.start()
+    except RuntimeError as error:
+        server.stop()
+        if REQUIRE_POSTGRES:
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server):
+    """A migrated template database; each test copies it (much faster than migrating)."""
+    admin = create_engine(
+        postgres_server.replace("postgresql://", "postgresql+psycopg://"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS voicebox_template"))
+        conn.execute(text("CREATE DATABASE voicebox_template"))
+    base = postgres_server.rsplit("/", 1)[0]
+    template = Database(f"{base}/voicebox_template")
+    template.upgrade()
+    template.dispose()
+    yield admin, base
+    admin.dispose()
+
+
+def _postgres_database(postgres_template) -> Database:
+    admin, base = postgres_template
+    name = f"voicebox_test_{os.getpid()}_{next(_names)}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE voicebox_template"))
+    return Database(f"{base}/{name}")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request, tmp_path):
+    """An upgraded, empty database: SQLite in a temp folder, then PostgreSQL."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'voicebox.db'}")
+        db.upgrade()
+    else:
+        db = _postgres_database(request.getfixturevalue("postgres_template"))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def sqlite_database(tmp_path):
+    """An upgraded SQLite database only."""
+    db = Database(f"sqlite:///{tmp_path / 'voicebox.db'}")
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def flows():
+    """The built-in flows by id."""
+    return load_builtin_flows()
+
+
+@pytest.fixture
+def store(database):
+    """The SQL store on the test database."""
+    return SqlStore(database, SECRET)
+
+
+@pytest.fixture
+def engine(store, flows):
+    """The engine with the built-in flows, on the test database, with DEMO and CORNER open."""
+    ensure_demo(store.database, flows["tops_and_pants"].version)
+    create_consultation(
+        store.database,
+        "CORNER",
+        "four_cornerstones",
+        flows["four_cornerstones"].version,
+        "Four cornerstones test",
+    )
+    return Engine(flows.values(), store)
