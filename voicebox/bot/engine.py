@@ -194,6 +194,9 @@ class Engine:
             self._advance(compiled, state, flow.start, outcome)
             return
         outcome.conversation = state
+        if not step.is_question:  # saved on a say step (the flow changed): carry on from it
+            self._advance(compiled, state, step.id, outcome)
+            return
         if command == "help":
             self._tell_and_ask(state, replies.HELP, outcome, "help")
             return

@@ -258,7 +258,10 @@ class SqlStore:
         self.secret = secret
         self.outbox_channels = frozenset(outbox_channels)
         insert_ignore = pg_insert if database.dialect == "postgresql" else sqlite_insert
-        self._insert_message_id = insert_ignore(_inbound_ids).on_conflict_do_nothing()
+        # RETURNING tells a new id from a duplicate on every database (rowcount does not).
+        self._insert_message_id = (
+            insert_ignore(_inbound_ids).on_conflict_do_nothing().returning(_inbound_ids.c.id)
+        )
         self._insert_participant = insert_ignore(_participants).on_conflict_do_nothing()
 
     @contextmanager
@@ -274,7 +277,7 @@ class SqlStore:
                         "received_at": inbound.received_at,
                     },
                 )
-                if seen.rowcount == 0:
+                if seen.first() is None:
                     yield None
                     return
             participant_id, participant = self._lock_participant(conn, inbound)

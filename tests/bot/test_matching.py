@@ -1,0 +1,117 @@
+"""Answer matching: by number, words in any case and spacing, extra words, emoji."""
+
+import pytest
+
+from voicebox.bot.engine import candidate_codes
+from voicebox.bot.matching import match_choice, normalize
+from voicebox.bot.words import command_word
+from voicebox.flows import load_builtin_flows
+
+FLOWS = load_builtin_flows()
+TOPIC = FLOWS["tops_and_pants"].step("topic")
+FEELING = FLOWS["tops_and_pants"].step("feeling")
+CONSENT = FLOWS["tops_and_pants"].step("consent")
+
+CASES = [
+    # (step, typed, expected key or None)
+    (TOPIC, "1", "school"),
+    (TOPIC, " 2 ", "home"),
+    (TOPIC, "3.", "health"),
+    (TOPIC, "#4", "getting_around"),
+    (TOPIC, "number 4", "getting_around"),
+    (TOPIC, "two", "home"),
+    (TOPIC, "School or college", "school"),
+    (TOPIC, "  SCHOOL   OR   COLLEGE  ", "school"),
+    (TOPIC, "school or college!", "school"),
+    (TOPIC, "college", "school"),
+    (TOPIC, "Getting Around", "getting_around"),
+    (TOPIC, "getting around", "getting_around"),
+    (TOPIC, "bus", "getting_around"),
+    (TOPIC, "🏫", "school"),
+    (TOPIC, "🏠", "home"),
+    (TOPIC, "➡", "more_topics"),  # without the variation selector
+    (TOPIC, "➡️", "more_topics"),
+    (TOPIC, "2 Home", "home"),
+    (TOPIC, "6", None),
+    (TOPIC, "0", None),
+    (TOPIC, "the moon", None),
+    (TOPIC, "", None),
+    (TOPIC, "   ", None),
+    (TOPIC, "12", None),
+    (FEELING, "OK", "ok"),
+    (FEELING, "okay", "ok"),
+    (FEELING, "not good", "not_good"),
+    (FEELING, "Not Good.", "not_good"),
+    (FEELING, "😢", "bad"),
+    (FEELING, "🙂", "good"),
+    (FEELING, "very good", "very_good"),
+    (CONSENT, "yes", "yes"),
+    (CONSENT, "Yes, that is OK", "yes"),
+    (CONSENT, "YEAH", "yes"),
+    (CONSENT, "y", "yes"),
+    (CONSENT, "no thanks", "no"),
+    (CONSENT, "N", "no"),
+    (CONSENT, "✅", "yes"),
+    (CONSENT, "❌", "no"),
+    (CONSENT, "maybe", None),
+]
+
+
+@pytest.mark.parametrize(("step", "typed", "expected"), CASES, ids=[repr(c[1]) for c in CASES])
+def test_match_choice(step, typed, expected):
+    """Each way of answering picks the right choice, or none."""
+    found = match_choice(step, typed)
+    assert (found.key if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("STOP", "stop"),
+        ("stop", "stop"),
+        (" Stop. ", "stop"),
+        ("STOPALL", "stop"),
+        ("unsubscribe", "stop"),
+        ("Cancel", "stop"),
+        ("end", "stop"),
+        ("QUIT", "stop"),
+        ("start", "start"),
+        ("UNSTOP", "start"),
+        ("help", "help"),
+        ("HELP!", "help"),
+        ("skip", "skip"),
+        ("Skip", "skip"),
+        ("back", "back"),
+        ("go back", "back"),
+        ("please stop talking about school", None),
+        ("stop it they hit me", None),
+        ("yes", None),
+        ("", None),
+        ("stopp", None),
+    ],
+)
+def test_command_words_only_alone(typed, expected):
+    """Words that work anywhere count only when they are the whole message."""
+    assert command_word(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "codes"),
+    [
+        ("DEMO", ["DEMO"]),
+        ("demo", ["DEMO"]),
+        ("join demo", ["DEMO"]),
+        ("JOIN  Demo!", ["DEMO"]),
+        ("hi", ["HI"]),
+        ("", []),
+        ("🙂", []),
+    ],
+)
+def test_candidate_codes(typed, codes):
+    """Join codes are found in any case, with or without JOIN."""
+    assert candidate_codes(typed) == codes
+
+
+def test_normalize():
+    """Case, punctuation and spacing do not matter; apostrophes vanish."""
+    assert normalize("  Don't   STOP!! ") == "dont stop"
