@@ -1,0 +1,165 @@
+"""The outbox dispatcher: retries with backoff, permanent failures, opt-outs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from voicebox.bot.messages import ChoiceOption, OutboundMessage
+from voicebox.storage.models import OutboxMessage, Participant, utcnow
+from voicebox.storage.outbox import Backoff, Dispatcher, SendFailed
+from voicebox.storage.store import SqlStore
+
+MESSAGE = OutboundMessage(
+    "Do you want to hear more?",
+    (ChoiceOption(1, "yes", "Yes", "✅", "yes", "q:yes"),),
+    "q",
+    "choice",
+)
+
+
+class RecordingSender:
+    """A channel sender for the test: it fails as scripted, then records deliveries."""
+
+    def __init__(self, failures: list[SendFailed] | None = None) -> None:
+        self.failures = list(failures or [])
+        self.sent: list[tuple[str, OutboundMessage]] = []
+
+    def send(self, address: str, message: OutboundMessage) -> str | None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((address, message))
+        return f"SM{len(self.sent):032d}"
+
+
+def _queue(store: SqlStore, opted_out: bool = False) -> int:
+    with store.database.engine.begin() as conn:
+        participant_id = conn.execute(
+            Participant.__table__.insert().returning(Participant.id),
+            {
+                "channel": "sms",
+                "key_hash": "k" * 64,
+                "pseudonym": "Otter-1234",
+                "address": "sms:+447700900123",
+                "opted_out": opted_out,
+                "report_back": True,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            },
+        ).scalar_one()
+        store.enqueue(conn, participant_id, "sms", [MESSAGE], purpose="report_back")
+    return participant_id
+
+
+def _row(store: SqlStore) -> OutboxMessage:
+    with store.database.sessions() as session:
+        return session.scalars(select(OutboxMessage)).one()
+
+
+def test_sends_and_keeps_provider_id(store):
+    """A due message is sent once, with its choices, and marked sent."""
+    _queue(store)
+    sender = RecordingSender()
+    dispatcher = Dispatcher(store.database, {"sms": sender})
+    assert dispatcher.run_once() == 1
+    assert dispatcher.run_once() == 0
+    assert sender.sent == [("sms:+447700900123", MESSAGE)]
+    row = _row(store)
+    assert row.status == "sent" and row.attempts == 1 and row.provider_id.startswith("SM")
+
+
+def test_retries_with_backoff_then_succeeds(store):
+    """A failure worth retrying waits longer each time, then delivers."""
+    _queue(store)
+    sender = RecordingSender([SendFailed("429 too many"), SendFailed("503 busy")])
+    dispatcher = Dispatcher(store.database, {"sms": sender}, Backoff(first=10, factor=2))
+    now = utcnow()
+    assert dispatcher.run_once(now) == 1
+    first = _row(store)
+    assert first.status == "queued" and first.last_error == "429 too many"
+    wait_one = (first.next_attempt_at - now).total_seconds()
+    assert 8 <= wait_one <= 12
+    assert dispatcher.run_once(now) == 0  # not due yet
+    later = now + timedelta(seconds=13)
+    assert dispatcher.run_once(later) == 1
+    second = _row(store)
+    wait_two = (second.next_attempt_at - later).total_seconds()
+    assert 16 <= wait_two <= 24
+    assert dispatcher.run_once(later + timedelta(seconds=25)) == 1
+    assert _row(store).status == "sent" and _row(store).attempts == 3
+    assert len(sender.sent) == 1
+
+
+def test_provider_wait_is_respected(store):
+    """A Retry-After from the provider is waited for, when longer than the backoff."""
+    _queue(store)
+    dispatcher = Dispatcher(
+        store.database, {"sms": RecordingSender([SendFailed("429", wait=120)])}, Backoff(first=1)
+    )
+    now = utcnow()
+    dispatcher.run_once(now)
+    assert (_row(store).next_attempt_at - now).total_seconds() >= 119
+
+
+def test_permanent_failure_is_not_retried(store):
+    """A failure not worth retrying marks the message failed at once."""
+    _queue(store)
+    sender = RecordingSender([SendFailed("400 bad number", retry=False)])
+    dispatcher = Dispatcher(store.database, {"sms": sender})
+    dispatcher.run_once()
+    row = _row(store)
+    assert row.status == "failed" and row.attempts == 1
+    assert dispatcher.run_once(utcnow() + timedelta(days=1)) == 0
+
+
+def test_gives_up_after_max_attempts(store):
+    """After the last attempt the message is failed, not retried for ever."""
+    _queue(store)
+    sender = RecordingSender([SendFailed("500")] * 3)
+    dispatcher = Dispatcher(store.database, {"sms": sender}, Backoff(first=1, max_attempts=3))
+    moment = utcnow()
+    for _ in range(3):
+        dispatcher.run_once(moment)
+        moment += timedelta(hours=1)
+    assert _row(store).status == "failed"
+    assert sender.sent == []
+
+
+def test_unsubscribed_marks_opted_out_and_never_retries(store):
+    """The provider saying the person unsubscribed stops all sending to them."""
+    participant_id = _queue(store)
+    sender = RecordingSender([SendFailed("21610 unsubscribed", opted_out=True)])
+    Dispatcher(store.database, {"sms": sender}).run_once()
+    assert _row(store).status == "failed"
+    with store.database.sessions() as session:
+        assert session.get(Participant, participant_id).opted_out is True
+
+
+def test_opted_out_people_get_nothing(store):
+    """Messages queued for someone who sent STOP are cancelled, not sent."""
+    _queue(store, opted_out=True)
+    sender = RecordingSender()
+    Dispatcher(store.database, {"sms": sender}).run_once()
+    assert sender.sent == []
+    assert _row(store).status == "cancelled"
+
+
+def test_channels_without_a_sender_wait(store):
+    """A message for a channel with no sender stays queued."""
+    _queue(store)
+    assert Dispatcher(store.database, {"telegram": RecordingSender()}).run_once() == 0
+    assert _row(store).status == "queued"
+
+
+def test_a_crashing_sender_does_not_stop_the_dispatcher(store):
+    """A bug in a sender is logged and retried later, not fatal."""
+    _queue(store)
+
+    class Broken:
+        def send(self, address, message):
+            raise ValueError("oops")
+
+    Dispatcher(store.database, {"sms": Broken()}).run_once()
+    row = _row(store)
+    assert row.status == "queued" and row.last_error == "ValueError"
