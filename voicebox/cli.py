@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from voicebox.flows import FlowError, builtin_flow_paths
+from voicebox.flows import FlowError, builtin_flow_paths, load_builtin_flows
 from voicebox.settings import Settings, SettingsError
 from voicebox.storage.consultations import ConsultationError
 from voicebox.storage.database import DatabaseError
@@ -68,10 +68,12 @@ def _services():  # noqa: ANN202 - imported late so `flows check` stays light
     return build_services(Settings.from_env())
 
 
-def _ready_services():  # noqa: ANN202
-    services = _services()
-    services.database.upgrade()
-    return services
+def _ready_database():  # noqa: ANN202 - for commands that need no secret key
+    from voicebox.storage.database import Database
+
+    database = Database(Settings.from_env().database_url)
+    database.upgrade()
+    return database
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,12 +135,14 @@ def chat(code: str) -> None:
     from voicebox.channels.console import run_console
     from voicebox.storage.consultations import DEMO_CODE, ensure_demo, require_consultation
 
-    services = _ready_services()
+    database = _ready_database()
     if code.strip().upper() == DEMO_CODE:
-        ensure_demo(services.database, services.engine.flow("tops_and_pants").version)
-    found = require_consultation(services.database, code)
+        ensure_demo(database, load_builtin_flows()["tops_and_pants"].version)
+    found = require_consultation(database, code)
+    database.dispose()
     if found.status != "open":
         raise Problem(f"the consultation {found.code} is closed")
+    services = _services()
     run_console(services.engine.handle, found.code, sys.stdin, sys.stdout)
 
 
@@ -179,12 +183,11 @@ def consultation_create(code: str, flow_id: str, title: str) -> None:
     """Create an open consultation that young people join with CODE."""
     from voicebox.storage.consultations import create_consultation
 
-    services = _ready_services()
-    if not services.engine.has_flow(flow_id):
-        known = ", ".join(sorted(p.stem for p in builtin_flow_paths()))
-        raise Problem(f"there is no flow '{flow_id}' (flows: {known})")
-    flow = services.engine.flow(flow_id)
-    info = create_consultation(services.database, code, flow.id, flow.version, title)
+    flows = load_builtin_flows()
+    if flow_id not in flows:
+        raise Problem(f"there is no flow '{flow_id}' (flows: {', '.join(sorted(flows))})")
+    flow = flows[flow_id]
+    info = create_consultation(_ready_database(), code, flow.id, flow.version, title)
     click.echo(
         f"Created {info.code}: {info.title} (flow {info.flow_id}, version {info.flow_version})."
     )
@@ -196,8 +199,7 @@ def consultation_list() -> None:
     """List consultations with their counts."""
     from voicebox.storage.consultations import list_consultations
 
-    services = _ready_services()
-    rows = list_consultations(services.database)
+    rows = list_consultations(_ready_database())
     if not rows:
         click.echo("There are no consultations yet.")
         return
@@ -216,7 +218,7 @@ def consultation_close(code: str) -> None:
     """Close a consultation: its code stops working; its answers stay."""
     from voicebox.storage.consultations import close_consultation
 
-    info = close_consultation(_ready_services().database, code)
+    info = close_consultation(_ready_database(), code)
     click.echo(f"Closed {info.code}. Its answers are kept.")
 
 
@@ -232,9 +234,9 @@ def export(code: str, fmt: str, out: Path | None) -> None:
     from voicebox.storage.consultations import require_consultation
     from voicebox.storage.export import export_rows, write_csv, write_json, write_xlsx
 
-    services = _ready_services()
-    info = require_consultation(services.database, code)
-    rows = export_rows(services.database, info.code)
+    database = _ready_database()
+    info = require_consultation(database, code)
+    rows = export_rows(database, info.code)
     if fmt == "xlsx":
         if out is None:
             if sys.stdout.isatty():
@@ -272,5 +274,5 @@ def worker_create(email: str, role: str) -> None:
         if not sys.stdin.isatty():
             raise Problem("set VOICEBOX_WORKER_PASSWORD, or run this in a terminal to type one")
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    create_worker(_ready_services().database, email, password, role)
+    create_worker(_ready_database(), email, password, role)
     click.echo(f"Created {role} {email.strip().lower()}.")

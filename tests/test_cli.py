@@ -1,0 +1,227 @@
+"""The `voicebox` command through a real subprocess: consultations, export, workers, chat."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from voicebox.storage.export import COLUMNS
+
+VOICEBOX = shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
+CHECK_IN = "1\n2\n4\nMy own room\nIt is noisy\nHeadphones\n2\n1\n"
+
+
+def run(folder: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
+    environment.update(env)
+    return subprocess.run(
+        [VOICEBOX, *args],
+        cwd=folder,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("voicebox: ")
+    return lines[0]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return tmp_path
+
+
+def test_consultation_create_list_close(folder):
+    """Create, list and close a consultation; a closed code stops working in chat."""
+    made = run(
+        folder,
+        "consultation",
+        "create",
+        "youth1",
+        "--flow",
+        "four_cornerstones",
+        "--title",
+        "Youth forum, spring",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "YOUTH1" in made.stdout
+    listed = run(folder, "consultation", "list")
+    assert "YOUTH1" in listed.stdout and "four_cornerstones" in listed.stdout
+    assert "open" in listed.stdout
+    closed = run(folder, "consultation", "close", "Youth1")
+    assert closed.returncode == 0 and "YOUTH1" in closed.stdout
+    assert "closed" in run(folder, "consultation", "list").stdout
+    assert "closed" in one_line_error(run(folder, "chat", "YOUTH1"))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("consultation", "create", "X1", "--flow", "nope", "--title", "T"), "no flow 'nope'"),
+        (
+            ("consultation", "create", "a b", "--flow", "tops_and_pants", "--title", "T"),
+            "not a usable code",
+        ),
+        (("consultation", "close", "MISSING"), "no consultation with the code MISSING"),
+        (("export", "MISSING"), "no consultation with the code MISSING"),
+        (("chat", "MISSING"), "no consultation with the code MISSING"),
+    ],
+)
+def test_bad_input_is_one_line(folder, args, expected):
+    """Unknown codes, flows and bad codes: one plain line and a non-zero exit."""
+    assert expected in one_line_error(run(folder, *args))
+
+
+def test_taken_code_is_one_line(folder):
+    """A code can be used once."""
+    run(folder, "consultation", "create", "TWICE", "--flow", "tops_and_pants", "--title", "A")
+    again = run(
+        folder, "consultation", "create", "twice", "--flow", "tops_and_pants", "--title", "B"
+    )
+    assert "already used" in one_line_error(again)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///{folder}/no/such/folder/v.db",
+        "postgresql://voicebox@127.0.0.1:1/voicebox",
+        "nonsense://",
+    ],
+)
+def test_unreachable_database_is_one_line(folder, url):
+    """A database that cannot be used gives one line, whatever the command."""
+    result = run(folder, "consultation", "list", VOICEBOX_DATABASE_URL=url.format(folder=folder))
+    one_line_error(result)
+
+
+def test_chat_completes_a_check_in_and_export_shows_it(folder):
+    """`voicebox chat DEMO` runs the check-in; every export format shows its answers."""
+    chat = run(folder, "chat", "DEMO", stdin=CHECK_IN)
+    assert chat.returncode == 0, chat.stderr
+    assert "Thank you for your answers" in chat.stdout
+
+    as_csv = run(folder, "export", "DEMO", "--format", "csv")
+    assert as_csv.returncode == 0
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert tuple(rows[0]) == COLUMNS
+    assert [(r["question_id"], r["answer"]) for r in rows] == [
+        ("feeling", "Not good"),
+        ("good", "My own room"),
+        ("not_good", "It is noisy"),
+        ("better", "Headphones"),
+    ]
+    assert {r["channel"] for r in rows} == {"console"}
+    assert {r["kind"] for r in rows} == {"feeling", "top", "pants", "better"}
+    assert {r["topic"] for r in rows} == {"home"}
+    assert len({r["participant"] for r in rows}) == 1
+
+    as_json = json.loads(run(folder, "export", "DEMO", "--format", "json").stdout)
+    assert [list(item) for item in as_json] == [list(COLUMNS)] * 4
+    assert [item["answer"] for item in as_json] == [r["answer"] for r in rows]
+
+    out = folder / "answers.xlsx"
+    written = run(folder, "export", "demo", "--format", "xlsx", "--out", str(out))
+    assert written.returncode == 0 and "4 answer" in written.stderr
+    sheet = load_workbook(out).active
+    values = list(sheet.values)
+    assert values[0] == COLUMNS
+    assert [row[5] for row in values[1:]] == [r["answer"] for r in rows]
+
+
+def test_formulas_are_never_run(folder):
+    """Answers that look like spreadsheet formulas stay text in CSV and xlsx."""
+    chat = run(folder, "chat", "DEMO", stdin='1\n2\n4\n=HYPERLINK("x")\n@SUM(A1)\nskip\n2\n2\n')
+    assert chat.returncode == 0, chat.stderr
+    as_csv = run(folder, "export", "DEMO").stdout
+    assert "'=HYPERLINK" in as_csv and "'@SUM(A1)" in as_csv
+    out = folder / "a.xlsx"
+    run(folder, "export", "DEMO", "--format", "xlsx", "--out", str(out))
+    cells = [cell for row in load_workbook(out).active.iter_rows() for cell in row]
+    formula = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPER")]
+    assert formula and all(c.data_type == "s" for c in formula)
+
+
+def test_stop_in_chat_ends_it(folder):
+    """STOP in the terminal gets one confirmation and ends the chat."""
+    chat = run(folder, "chat", "DEMO", stdin="1\nstop\n1\n")
+    assert chat.returncode == 0
+    assert chat.stdout.count("You have stopped") == 1
+    assert "Which part of your life" in chat.stdout
+
+
+def test_worker_create(folder):
+    """A worker is created from VOICEBOX_WORKER_PASSWORD; bad input is one line."""
+    made = run(
+        folder,
+        "worker",
+        "create",
+        "Sam@Example.org",
+        "--role",
+        "worker",
+        VOICEBOX_WORKER_PASSWORD="a long enough password",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "sam@example.org" in made.stdout
+    again = run(
+        folder,
+        "worker",
+        "create",
+        "sam@example.org",
+        "--role",
+        "admin",
+        VOICEBOX_WORKER_PASSWORD="a long enough password",
+    )
+    assert "already exists" in one_line_error(again)
+    short = run(
+        folder,
+        "worker",
+        "create",
+        "kim@example.org",
+        "--role",
+        "admin",
+        VOICEBOX_WORKER_PASSWORD="short",
+    )
+    assert "at least" in one_line_error(short)
+    no_password = run(folder, "worker", "create", "lee@example.org", "--role", "admin")
+    assert "VOICEBOX_WORKER_PASSWORD" in one_line_error(no_password)
+
+
+def test_worker_password_is_hashed_with_argon2(folder):
+    """The password is stored as an argon2 hash, never as given."""
+    from voicebox.storage.database import Database
+    from voicebox.storage.workers import check_password
+
+    run(
+        folder,
+        "worker",
+        "create",
+        "ana@example.org",
+        "--role",
+        "admin",
+        VOICEBOX_WORKER_PASSWORD="correct horse battery",
+    )
+    db = Database(f"sqlite:///{folder / 'voicebox.db'}")
+    with db.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT password_hash FROM workers").scalar_one()
+    assert stored.startswith("$argon2") and "correct horse" not in stored
+    assert check_password(db, "ana@example.org", "correct horse battery") is not None
+    assert check_password(db, "ana@example.org", "wrong") is None
+    db.dispose()
