@@ -1,232 +1,336 @@
-"""`voicebox flows check`: each kind of problem gives one clear line; built-in flows pass."""
+"""`voicebox flows check`: each broken flow gives exactly its one line; built-in flows pass."""
+
+from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from voicebox.bot.flowcheck import check_files, language_problems, reply_problems, sms_problems
-from voicebox.flows import builtin_flow_paths
+from voicebox.bot import replies
+from voicebox.bot.flowcheck import (
+    check_files,
+    check_flow,
+    check_replies,
+    language_problems,
+    load_word_list,
+    sentences,
+    sms_problems,
+    word_count,
+    word_problems,
+)
+from voicebox.flows import builtin_flow_paths, load_flow
 
-GOOD = """\
-id: tiny
-version: 1
-start: ask
-steps:
-  - id: ask
-    choice: Do you like your school?
-    choices:
-      - key: "yes"
-        words: "Yes"
-        symbol: {emoji: "✅", picture: yes}
-        next: bye
-      - key: "no"
-        words: "No"
-        symbol: {emoji: "❌", picture: no}
-        next: bye
-  - id: bye
-    end: Thank you.
-"""
+FIXTURES = Path(__file__).resolve().parent.parent / "flows" / "fixtures"
+TOPIC = "the people who help you at school and at home"
 
-
-def _write(tmp_path: Path, text: str, name: str = "flow.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def _broken(old: str, new: str) -> str:
-    assert old in GOOD
-    return GOOD.replace(old, new)
-
-
+# Each fixture is tests/flows/fixtures/<name>.yaml: good.yaml with one mistake.
+# The line expected is what follows "<path>: ".
 BROKEN = [
+    ("unknown_target", "step 'ask': goes to 'nowhere', which is not a step"),
+    ("unreachable", "step 'lost': cannot be reached from the start"),
+    ("no_end", "step 'round': has no path to an end step"),
+    ("text_without_next", "step 'tell': needs 'next'"),
+    ("duplicate_step", "line 19: step id 'bye' is used twice"),
+    ("duplicate_choice_key", "step 'ask': choice key 'yes' is used twice"),
     (
-        "unknown target",
-        _broken('next: bye\n      - key: "no"', 'next: nowhere\n      - key: "no"'),
-        "step 'ask': goes to 'nowhere', which is not a step",
+        "long_id",
+        "step 'goodbye_and_thank_you_for_your_answers_today': step id "
+        "'goodbye_and_thank_you_for_your_answers_today' is longer than 32 characters",
     ),
     (
-        "unreachable",
-        GOOD + "  - id: lost\n    end: Nobody comes here.\n",
-        "step 'lost': cannot be reached from the start",
+        "unknown_kind",
+        "step 'ask': kind 'tops' is not one of top, pants, better, feeling, choice, text",
+    ),
+    ("no_words", "step 'ask': choice 'no' has no words"),
+    ("no_symbol", "step 'ask': choice 'no' needs a symbol with an emoji and a picture"),
+    ("no_picture", "step 'ask': choice 'no' needs a symbol with an emoji and a picture"),
+    ("seven_choices", "step 'ask': has 7 choices; 6 is the most"),
+    (
+        "long_sentence",
+        "step 'ask': sentence \"Do you like your school and ...\" has 18 words; 15 is the most",
+    ),
+    ("four_sentences", "step 'ask': has 4 sentences in one message; 3 is the most"),
+    ("jargon", "step 'ask': uses the jargon word 'consultation'; say it in plain words"),
+    ("send_acronym", "step 'ask': uses the jargon word 'SEND'; say it in plain words"),
+    ("acronym", "step 'ask': uses the acronym 'CAMHS'; say it in plain words"),
+    (
+        "curly_apostrophe",
+        "step 'ask': SMS text has characters GSM-7 cannot send: '\u2019' (U+2019)",
+    ),
+    ("emoji_in_text", "step 'ask': SMS text has characters GSM-7 cannot send: '🏫' (U+1F3EB)"),
+    ("too_long_for_sms", "step 'ask': SMS text is 188 characters; 160 is the most"),
+    (
+        "topic_sentence_too_long",
+        "step 'feeling': sentence \"How do you feel about the ...\" has 18 words "
+        f"when the topic is '{TOPIC}'; 15 is the most",
     ),
     (
-        "no end",
-        _broken(
-            "  - id: bye\n    end: Thank you.\n",
-            "  - id: bye\n    say: Thank you.\n    next: ask\n",
-        ),
-        "step 'ask': has no path to an end step",
+        "topic_sms_too_long",
+        f"step 'feeling': SMS text is 178 characters when the topic is '{TOPIC}'; 160 is the most",
     ),
     (
-        "long id",
-        _broken("id: bye\n", "id: a_very_long_step_id_that_goes_on_and_on\n").replace(
-            "next: bye", "next: a_very_long_step_id_that_goes_on_and_on"
-        ),
-        "step id 'a_very_long_step_id_that_goes_on_and_on' is longer than 32 characters",
+        "command_word",
+        "step 'ask': choice 'no': typing 'Go back' means BACK everywhere, "
+        "so it never picks this choice",
     ),
-    (
-        "bad id",
-        _broken("id: bye\n", "id: Bye-Now\n").replace("next: bye", "next: Bye-Now"),
-        "step id 'Bye-Now' must be snake_case",
-    ),
-    ("no words", _broken('words: "No"', 'words: ""'), "choice 'no' has no words"),
-    (
-        "no symbol",
-        _broken('        symbol: {emoji: "❌", picture: no}\n', ""),
-        "choice 'no' needs a symbol with an emoji and a picture",
-    ),
-    (
-        "long sentence",
-        _broken(
-            "Do you like your school?",
-            "Do you like your school and the people there and the bus "
-            "and the food and the lessons?",
-        ),
-        "sentence has 18 words; 15 is the most",
-    ),
-    (
-        "four sentences",
-        _broken(
-            "Do you like your school?", "Hi. This is about school. It is short. Do you like it?"
-        ),
-        "has 4 sentences in one message; 3 is the most",
-    ),
-    (
-        "jargon",
-        _broken("Do you like your school?", "Do you like this consultation?"),
-        "uses the word 'consultation'",
-    ),
-    (
-        "acronym",
-        _broken("Do you like your school?", "Do you like your EHCP?"),
-        "uses the word 'ehcp'",
-    ),
-    (
-        "other acronym",
-        _broken("Do you like your school?", "Do you like the CAMHS team?"),
-        "uses the acronym 'CAMHS'",
-    ),
-    (
-        "not gsm7",
-        _broken("Do you like your school?", "Do you like your school? 😀"),
-        "SMS text has characters outside GSM-7: '😀'",
-    ),
-    ("too long for sms", _broken('words: "No"', 'words: "' + "N" * 170 + '"'), "SMS text is"),
+    ("shadowed_word", "step 'ask': choice 'yes': typing 'no' picks choice 'no' instead"),
+    ("same_emoji", "step 'ask': choice 'no' has the same emoji as choice 'yes'"),
+    ("invalid_yaml", "line 4: expected the node content, but found '<stream end>'"),
+    ("not_a_mapping", "a flow file must be a mapping with id, version, start and steps"),
 ]
 
 
-@pytest.mark.parametrize(("label", "text", "expected"), BROKEN, ids=[b[0] for b in BROKEN])
-def test_each_problem_is_one_clear_line(tmp_path, label, text, expected):
-    """A broken flow gives a line naming the file, the step and the problem."""
-    path = _write(tmp_path, text)
-    lines = check_files([path])
-    matching = [line for line in lines if expected in line]
-    assert matching, f"{label}: expected {expected!r} in {lines}"
-    assert all(line.startswith(str(path)) for line in lines)
-    assert all("\n" not in line for line in lines)
-
-
-def test_good_flow_passes(tmp_path):
-    """The small good flow has no problems."""
-    assert check_files([_write(tmp_path, GOOD)]) == []
-
-
-def test_too_many_choices(tmp_path):
-    """More than six choices is one problem."""
-    choices = "".join(
-        f"      - key: c{i}\n        words: Choice {i}\n"
-        f'        symbol: {{emoji: "✅", picture: yes}}\n        next: bye\n'
-        for i in range(7)
+def _voicebox(*args: str) -> subprocess.CompletedProcess[str]:
+    command = shutil.which("voicebox", path=str(Path(sys.executable).parent)) or shutil.which(
+        "voicebox"
     )
-    text = GOOD.split("    choices:\n")[0] + "    choices:\n" + choices
-    text += "  - id: bye\n    end: Thank you.\n"
-    lines = check_files([_write(tmp_path, text)])
-    assert any("has 7 choices; 6 is the most" in line for line in lines), lines
+    assert command, "the voicebox command is not installed: pip install -e ."
+    return subprocess.run(
+        [command, "flows", "check", *args], capture_output=True, text=True, timeout=60
+    )
 
 
-def test_duplicate_step_id_is_one_line(tmp_path):
-    """A repeated step id stops the file with one line."""
-    lines = check_files([_write(tmp_path, GOOD + "  - id: bye\n    end: Again.\n")])
-    assert len(lines) == 1
-    assert "step id 'bye' is used twice" in lines[0]
+@pytest.mark.parametrize(("name", "expected"), BROKEN, ids=[name for name, _ in BROKEN])
+def test_each_broken_flow_gives_exactly_its_line(name, expected):
+    """One mistake, one line: the file, the step, and what is wrong."""
+    path = FIXTURES / f"{name}.yaml"
+    assert check_files([path]) == [f"{path}: {expected}"]
 
 
-def test_unreadable_files_are_one_line_each(tmp_path):
-    """Missing files and broken YAML give one line each."""
-    broken_yaml = _write(tmp_path, "id: x\nsteps: [\n", "broken.yaml")
-    lines = check_files([tmp_path / "missing.yaml", broken_yaml])
-    assert len(lines) == 2
-    assert "no such file" in lines[0]
-    assert lines[1].startswith(str(broken_yaml))
+def test_every_fixture_is_in_the_table():
+    """No broken fixture goes untested."""
+    names = {path.stem for path in FIXTURES.glob("*.yaml")}
+    assert names == {name for name, _ in BROKEN} | {"good"}
+
+
+def test_the_good_fixture_passes():
+    """The flow every fixture starts from is clean, so each problem comes from its mistake."""
+    assert check_files([FIXTURES / "good.yaml"]) == []
 
 
 def test_builtin_flows_pass():
-    """Both built-in flows are clean."""
+    """Both built-in flows, and the engine's replies checked with them, are clean."""
     paths = builtin_flow_paths()
-    assert {p.stem for p in paths} >= {"tops_and_pants", "four_cornerstones"}
+    assert {path.stem for path in paths} >= {"tops_and_pants", "four_cornerstones"}
     assert check_files(paths) == []
 
 
-def test_engine_replies_follow_the_same_rules():
-    """The engine's own words are Easy Read and fit one SMS."""
-    assert reply_problems() == []
+def test_builtin_flows_are_checked_for_every_topic():
+    """Questions that name {topic} are checked with every topic tops_and_pants can set."""
+    flow = next(load_flow(p) for p in builtin_flow_paths() if p.stem == "tops_and_pants")
+    assert "{topic}" in flow.step("good").text
+    assert check_flow(flow) == []
+
+
+def test_problems_are_in_file_order_and_each_once(tmp_path):
+    """Several mistakes: one line each, structure first, no repeats."""
+    text = (FIXTURES / "good.yaml").read_text(encoding="utf-8")
+    text = text.replace("Do you like your school?", "Do you like CAMHS? Did the consultation help?")
+    text = text.replace('words: "No"', 'words: ""')
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert check_files([path]) == [
+        f"{path}: step 'ask': choice 'no' has no words",
+        f"{path}: step 'ask': uses the acronym 'CAMHS'; say it in plain words",
+        f"{path}: step 'ask': uses the jargon word 'consultation'; say it in plain words",
+    ]
+
+
+# -- the language rules, one at a time ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi. How are you?", ["Hi.", "How are you?"]),
+        (
+            "Part 1: feeling welcome. What is going well?",
+            ["Part 1: feeling welcome.", "What is going well?"],
+        ),
+        ('She said "stop." Then she left.', ['She said "stop."', "Then she left."]),
+        ("One line\nanother line", ["One line", "another line"]),
+        ("Costs £1.50 today.", ["Costs £1.50 today."]),
+        ("Wow!! Really?", ["Wow!!", "Really?"]),
+        ("", []),
+        ("🙂", []),
+    ],
+)
+def test_sentences(text, expected):
+    """Sentences end at . ! ? and a space, or at a line break; a decimal point is not an end."""
+    assert sentences(text) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "count"),
-    [("Short. Clear. Kind.", 0), ("One. Two. Three. Four.", 1), ("Please send us your answer.", 0)],
+    [
+        ("Grown-ups who help this group read your answers.", 8),
+        ("Don't worry, it's fine.", 4),
+        ("Call Childline free on 0800 1111.", 6),
+        ("Part 1: feeling welcome.", 4),
+        ("✅ Yes!", 1),
+    ],
+)
+def test_word_count(text, count):
+    """Hyphenated words and contractions are one word; numbers count."""
+    assert word_count(text) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Send STOP to stop, SKIP to skip or HELP for help.", []),
+        ("Yes, that is OK. Send START, BACK, YES or NO.", []),
+        ("To start again, send DEMO.", []),
+        ("Please send us your answer.", []),
+        ("Your SEND plan.", ["uses the jargon word 'SEND'"]),
+        ("Your EHCPs.", ["uses the jargon word 'EHCPs'"]),
+        ("Talk to your GP.", ["uses the acronym 'GP'"]),
+        ("The NHS and CAMHS.", ["uses the acronym 'NHS'", "uses the acronym 'CAMHS'"]),
+        ("We work by co production.", ["uses the jargon word 'co production'"]),
+        ("We do Coproduction.", ["uses the jargon word 'Coproduction'"]),
+        ("Two Consultations.", ["uses the jargon word 'Consultations'"]),
+        (
+            "Please submit it. It was submitted.",
+            ["uses the jargon word 'submit'", "uses the jargon word 'submitted'"],
+        ),
+        ("You are a data subject.", ["uses the jargon word 'data subject'"]),
+        ("Each stakeholder.", ["uses the jargon word 'stakeholder'"]),
+        ("Children and adults.", []),  # 'consultation' is not inside other words
+    ],
+)
+def test_jargon_and_acronyms(text, expected):
+    """Jargon in any case and form; capitals only where the list says; control words pass."""
+    assert word_problems(text) == [f"{message}; say it in plain words" for message in expected]
+
+
+def test_the_word_list_is_data(tmp_path):
+    """A reviewed list can be loaded from any file, with its own allowed capitals."""
+    path = tmp_path / "words.yaml"
+    path.write_text("jargon:\n  - pathway\n  - SENCO\nallowed_capitals:\n  - TEAM\n")
+    words = load_word_list(path)
+    assert word_problems("Your Pathway. TEAM. The SENCO. Senco. STOP.", words) == [
+        "uses the jargon word 'Pathway'; say it in plain words",
+        "uses the jargon word 'SENCO'; say it in plain words",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Short. Clear. Kind.", 0),
+        ("One. Two. Three. Four.", 1),
+        ("A sentence of exactly fifteen words is fine for Easy Read, so this one passes.", 0),
+        ("A sentence of sixteen words is too long for Easy Read, so this one fails here.", 1),
+    ],
 )
 def test_language_rules(text, count):
-    """Sentence counting, and 'send' the verb is not the acronym SEND."""
+    """At most three sentences a message and fifteen words a sentence."""
     assert len(language_problems(text)) == count
 
 
 def test_sms_rules():
-    """GSM-7 and 160 characters."""
-    assert sms_problems("Hello £5 @ home") == []
-    assert sms_problems("x" * 161)
-    assert sms_problems("café ☕")
+    """GSM-7 characters only, and 160 of them (extended characters take two)."""
+    assert sms_problems("Hello £5 @ home, é ü Ñ") == []
+    assert sms_problems("x" * 160) == []
+    assert sms_problems("x" * 161) == ["SMS text is 161 characters; 160 is the most"]
+    assert sms_problems("€" * 81) == ["SMS text is 162 characters; 160 is the most"]
+    assert sms_problems("café ☕") == ["SMS text has characters GSM-7 cannot send: '☕' (U+2615)"]
 
 
-def _voicebox() -> str:
-    return shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
+# -- the engine's own words ---------------------------------------------------------
+
+
+def test_engine_replies_follow_the_same_rules():
+    """Every reply in replies.py is Easy Read and fits one SMS, placeholders filled in."""
+    names = [name for name in vars(replies) if name.isupper()]
+    assert {"SAFEGUARDING", "HELP", "STOPPED"} <= set(names)
+    assert check_replies() == []
+
+
+def test_reply_rules_find_problems():
+    """The reply check fails on long, non-GSM, jargon or unknown-placeholder replies."""
+    module = ModuleType("voicebox.bot.other_replies")
+    module.GOOD = "Thank you. To start again, send {code}."
+    module.LONG = "Thank you so much. " * 9
+    module.FANCY = "That\u2019s fine."
+    module.WORDY = "Your consultation is closed."
+    module.ODD = "Hello {name}."
+    module._PRIVATE = "Not a reply, so never checked: consultation."
+    lines = [str(problem) for problem in check_replies(module)]
+    where = "voicebox/bot/other_replies.py"
+    assert lines == [
+        f"{where}: LONG: has 9 sentences in one message; 3 is the most",
+        f"{where}: LONG: SMS text is 171 characters; 160 is the most",
+        f"{where}: FANCY: SMS text has characters GSM-7 cannot send: '\u2019' (U+2019)",
+        f"{where}: WORDY: uses the jargon word 'consultation'; say it in plain words",
+        f"{where}: ODD: the checker cannot fill in {{name}}",
+    ]
+
+
+def test_replies_are_checked_only_with_builtin_flows(tmp_path):
+    """A person's own flow file is checked alone; the built-ins bring the replies along."""
+    good = FIXTURES / "good.yaml"
+    assert check_files([good]) == []
+    assert check_files([good], with_replies=True) == [str(p) for p in check_replies()]
+
+
+# -- the command --------------------------------------------------------------------
 
 
 def test_cli_passes_on_builtins():
-    """`voicebox flows check` exits 0 on the built-in flows."""
-    result = subprocess.run([_voicebox(), "flows", "check"], capture_output=True, text=True)
+    """`voicebox flows check` with no files checks the built-ins and exits 0."""
+    result = _voicebox()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "fine" in result.stdout
+    assert result.stdout.strip() == f"All {len(builtin_flow_paths())} flow file(s) are fine."
 
 
-def test_cli_fails_in_one_line_on_a_broken_flow(tmp_path):
-    """A broken flow: non-zero exit, one line per problem, no traceback."""
-    path = _write(tmp_path, BROKEN[0][1])
-    result = subprocess.run(
-        [_voicebox(), "flows", "check", str(path)], capture_output=True, text=True
-    )
-    assert result.returncode != 0
-    assert result.stdout.strip().splitlines() == [
-        f"{path}: step 'ask': goes to 'nowhere', which is not a step"
+def test_cli_fails_in_one_line_on_a_broken_flow():
+    """A broken flow: non-zero exit and exactly its one line on standard output."""
+    path = FIXTURES / "seven_choices.yaml"
+    result = _voicebox(str(path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [f"{path}: step 'ask': has 7 choices; 6 is the most"]
+    assert result.stderr.strip() == "1 problem found in 1 flow file(s)."
+
+
+def test_cli_checks_every_file_given():
+    """Good and broken files together: one line for the broken one, exit non-zero."""
+    path = FIXTURES / "jargon.yaml"
+    result = _voicebox(str(FIXTURES / "good.yaml"), str(path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: step 'ask': uses the jargon word 'consultation'; say it in plain words"
     ]
-    assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("content", [None, "::: not yaml [", "- just\n- a list\n"])
-def test_cli_unreadable_file(tmp_path, content):
-    """Missing, invalid or wrong-shaped files: one line, non-zero exit, no traceback."""
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no such file"),
+        (b"id: tiny\nsteps: [\n", "line 3: expected the node content, but found '<stream end>'"),
+        (b"\xff\xfe not text", "cannot read the file (UnicodeDecodeError)"),
+        (b"", "a flow file must be a mapping with id, version, start and steps"),
+    ],
+    ids=["missing", "invalid-yaml", "not-utf8", "empty"],
+)
+def test_cli_bad_files_are_one_line(tmp_path, content, expected):
+    """Missing, unreadable or invalid files: non-zero exit, one line, no traceback."""
     path = tmp_path / "flow.yaml"
     if content is not None:
-        path.write_text(content, encoding="utf-8")
-    result = subprocess.run(
-        [_voicebox(), "flows", "check", str(path)], capture_output=True, text=True
-    )
+        path.write_bytes(content)
+    result = _voicebox(str(path))
     assert result.returncode != 0
-    assert len(result.stdout.strip().splitlines()) == 1
-    assert str(path) in result.stdout
+    assert result.stdout.splitlines() == [f"{path}: {expected}"]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_cli_directory_is_one_line(tmp_path):
+    """A folder where a file should be is one line too."""
+    result = _voicebox(str(tmp_path))
+    assert result.returncode != 0
+    assert result.stdout.splitlines() == [f"{tmp_path}: cannot read the file (IsADirectoryError)"]
     assert "Traceback" not in result.stderr
