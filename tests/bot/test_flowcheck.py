@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from itertools import takewhile
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from voicebox.bot import replies
+from voicebox.bot.engine import Engine
 from voicebox.bot.flowcheck import (
     check_files,
     check_flow,
@@ -22,6 +24,9 @@ from voicebox.bot.flowcheck import (
     word_count,
     word_problems,
 )
+from voicebox.bot.messages import InboundMessage
+from voicebox.bot.state import ConsultationRef, Participant
+from voicebox.bot.store import TurnContext
 from voicebox.flows import builtin_flow_paths, load_flow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "flows" / "fixtures"
@@ -334,3 +339,67 @@ def test_cli_directory_is_one_line(tmp_path):
     assert result.returncode != 0
     assert result.stdout.splitlines() == [f"{tmp_path}: cannot read the file (IsADirectoryError)"]
     assert "Traceback" not in result.stderr
+
+
+# -- the worked example in voicebox/flows/README.md stays true ------------------------
+
+FLOWS_README = Path(__file__).resolve().parents[2] / "voicebox" / "flows" / "README.md"
+
+
+def _readme_blocks(language: str) -> list[str]:
+    """The README's fenced blocks in this language ("" for blocks with none), in order."""
+    blocks: list[tuple[str, list[str]]] = []
+    current: list[str] | None = None
+    for line in FLOWS_README.read_text(encoding="utf-8").splitlines():
+        if current is None and line.startswith("```"):
+            current = []
+            blocks.append((line[3:].strip(), current))
+        elif current is not None and line == "```":
+            current = None
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(lines) + "\n" for lang, lines in blocks if lang == language]
+
+
+def _worked_example(tmp_path: Path) -> Path:
+    example = next(block for block in _readme_blocks("yaml") if block.startswith("id: "))
+    path = tmp_path / "youth_club.yaml"
+    path.write_text(example, encoding="utf-8")
+    return path
+
+
+def test_readme_example_passes_the_check(tmp_path):
+    """The worked example is a clean flow."""
+    assert check_files([_worked_example(tmp_path)]) == []
+
+
+def test_readme_example_plays_as_the_readme_says(tmp_path):
+    """The SMS text and the export rows the README shows are what the engine does."""
+    flow = load_flow(_worked_example(tmp_path))
+    engine = Engine([flow])
+    ref = ConsultationRef(code="CLUB", flow_id=flow.id, flow_version=flow.version)
+    context = TurnContext(Participant("Otter-1"), None, lambda code: ref)
+    outcomes = []
+    for text in ["CLUB", "yes", "Things we do", "Okay", "the trips", "it is too loud"]:
+        outcome = engine.resume(context, InboundMessage("sms", "sms:+447700900123", text))
+        context.conversation = outcome.conversation or context.conversation
+        outcomes.append(outcome)
+    sms = outcomes[2].replies[-1].as_text()
+    assert sms == _readme_blocks("")[0].strip()
+    for text in ["No, I am done", "a quiet room", "1"]:
+        outcome = engine.resume(context, InboundMessage("sms", "sms:+447700900123", text))
+        outcomes.append(outcome)
+    assert outcomes[-1].report_back is True
+    assert outcomes[-1].replies[-1].purpose == "end"
+    rows = [
+        [a.question_id, a.question, a.answer, a.answer_key, a.kind, a.topic]
+        for outcome in outcomes
+        for a in outcome.answers
+    ]
+    table = FLOWS_README.read_text(encoding="utf-8").split("| question_id |")[1]
+    shown = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in takewhile(lambda line: line.startswith("|"), table.splitlines()[2:])
+    ]
+    assert len(shown) == 4
+    assert rows == shown
