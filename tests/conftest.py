@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,18 @@ from postgres import ThrowawayPostgres, server_bin  # noqa: E402
 
 from voicebox.bot.engine import Engine  # noqa: E402
 from voicebox.flows import load_builtin_flows  # noqa: E402
-from voicebox.storage.consultations import create_consultation, ensure_demo  # noqa: E402
-from voicebox.storage.database import Database  # noqa: E402
+from voicebox.storage.consultations import (  # noqa: E402
+    create_consultation,
+    ensure_demo,
+    get_consultation,
+)
+from voicebox.storage.database import Database, normalize_url  # noqa: E402
 from voicebox.storage.store import SqlStore  # noqa: E402
 
 SECRET = b"test-secret-key-for-pseudonyms-0123456789"
 REQUIRE_POSTGRES = os.environ.get("VOICEBOX_REQUIRE_POSTGRES") == "1"
+# A throwaway cluster is deleted whole at the end; on a server we were given, clean up.
+KEEP_POSTGRES_DATABASES = not os.environ.get("VOICEBOX_TEST_POSTGRES_URL")
 _names = itertools.count()
 
 
@@ -34,7 +41,10 @@ def postgres_server():
         return
     bin_dir = server_bin()
     if bin_dir is None:
-        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        message = (
+            "PostgreSQL server programs not found (/usr/lib/postgresql/*/bin/initdb):"
+            " apt-get install postgresql, or set VOICEBOX_TEST_POSTGRES_URL"
+        )
         if REQUIRE_POSTGRES:
             pytest.fail(message)
         pytest.skip(message)
@@ -53,39 +63,49 @@ def postgres_server():
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server):
     """A migrated template database; each test copies it (much faster than migrating)."""
-    admin = create_engine(
-        postgres_server.replace("postgresql://", "postgresql+psycopg://"),
-        isolation_level="AUTOCOMMIT",
-    )
+    admin = create_engine(normalize_url(postgres_server), isolation_level="AUTOCOMMIT")
+    # One name per test run: runs side by side on one server must not drop each other's.
+    template = f"voicebox_template_{os.getpid()}"
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS voicebox_template"))
-        conn.execute(text("CREATE DATABASE voicebox_template"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {template}"))
+        conn.execute(text(f"CREATE DATABASE {template}"))
     base = postgres_server.rsplit("/", 1)[0]
-    template = Database(f"{base}/voicebox_template")
-    template.upgrade()
-    template.dispose()
-    yield admin, base
+    migrated = Database(f"{base}/{template}")
+    migrated.upgrade()
+    migrated.dispose()
+    yield admin, base, template
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
     admin.dispose()
 
 
-def _postgres_database(postgres_template) -> Database:
-    admin, base = postgres_template
+def _postgres_database(postgres_template) -> tuple[Database, Callable[[], None]]:
+    """A fresh copy of the template, and how to drop it afterwards."""
+    admin, base, template = postgres_template
     name = f"voicebox_test_{os.getpid()}_{next(_names)}"
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE voicebox_template"))
-    return Database(f"{base}/{name}")
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+    return Database(f"{base}/{name}"), drop
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request, tmp_path):
     """An upgraded, empty database: SQLite in a temp folder, then PostgreSQL."""
+    drop = None
     if request.param == "sqlite":
         db = Database(f"sqlite:///{tmp_path / 'voicebox.db'}")
         db.upgrade()
     else:
-        db = _postgres_database(request.getfixturevalue("postgres_template"))
+        db, drop = _postgres_database(request.getfixturevalue("postgres_template"))
     yield db
     db.dispose()
+    if drop is not None and not KEEP_POSTGRES_DATABASES:
+        drop()
 
 
 @pytest.fixture
@@ -121,3 +141,10 @@ def engine(store, flows):
         "Four cornerstones test",
     )
     return Engine(flows.values(), store)
+
+
+@pytest.fixture
+def demo(store, flows):
+    """The demo consultation DEMO (TOPS and PANTS), as `voicebox serve` creates it."""
+    ensure_demo(store.database, flows["tops_and_pants"].version)
+    return get_consultation(store.database, "DEMO")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -63,25 +64,13 @@ class ThrowawayPostgres:
         )
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stderr.strip()[-500:]}")
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port}"
-            f" -c unix_socket_directories={self.folder}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-        )
-        result = self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.folder / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        if result.returncode != 0:
+        for attempt in range(3):  # another program may take the free port before we do
+            if attempt:
+                self.port = _free_port()
+            result = self._pg_ctl_start()
+            if result.returncode == 0:
+                break
+        else:
             log = (self.folder / "log").read_text() if (self.folder / "log").exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr.strip()} {log[-500:]}")
         pid_file = self.data / "postmaster.pid"
@@ -92,15 +81,52 @@ class ThrowawayPostgres:
             time.sleep(0.05)
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port}"
+            f" -c unix_socket_directories={self.folder}"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        log = str(self.folder / "log")
+        return self._run(
+            "pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "-t", "60", "start"
+        )
+
     def stop(self) -> None:
-        """Stop the server by its process id and remove its folder."""
+        """Stop the server by its process id (fast shutdown) and remove its folder."""
+        pid_file = self.data / "postmaster.pid"
+        if self.pid is None and pid_file.exists():  # start() gave up waiting for the file
+            self.pid = int(pid_file.read_text().split()[0])
         if self.pid is not None:
-            try:
-                os.kill(self.pid, 15)  # SIGTERM: "smart" shutdown
-                for _ in range(200):
-                    os.kill(self.pid, 0)
-                    time.sleep(0.05)
-            except ProcessLookupError:
-                pass
+            # SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to leave.
+            # If that has not worked after 10 s, SIGQUIT ("immediate") ends it for sure.
+            for sig, tries in ((signal.SIGINT, 500), (signal.SIGQUIT, 250)):
+                if not self._signal_and_wait(sig, tries):
+                    break
             self.pid = None
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _signal_and_wait(self, sig: int, tries: int) -> bool:
+        """Send a signal; True while the server is still running after waiting."""
+        assert self.pid is not None
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            return False
+        for _ in range(tries):
+            if not _running(self.pid):
+                return False
+            time.sleep(0.02)
+        return True
+
+
+def _running(pid: int) -> bool:
+    """True while the process lives (a zombie waiting for its parent counts as ended)."""
+    try:
+        os.kill(pid, 0)
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    except OSError:
+        return True
+    return "\nState:\tZ" not in status
