@@ -1,9 +1,13 @@
 """Golden transcripts: every file in tests/transcripts, played through the real engine and store.
 
 Each file gives a flow's join code and turns (`send`, and the `expect`ed replies, each as
-the text SMS would show), then the `answers` the export must hold and the safeguarding
-`flags` raised. Optional per turn: `button` (a payload instead of text), `kept` (whether a
-transcript is being kept by then).
+the text SMS would show), then the `answers` the export must hold (question_id, answer,
+answer_key, kind, topic) and the safeguarding `flags` raised ("category: phrase").
+Optional: `button` per turn (a payload instead of text), `keeps_nothing: true` for a file
+where nothing may be kept, `channel` and `address`.
+
+Golden text catches every change of wording; the scenario promises below are checked
+apart from it, so a careless re-recording cannot make a broken behaviour golden.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from sqlalchemy import func, select
 
 from voicebox.bot.engine import Engine
 from voicebox.bot.messages import InboundMessage
+from voicebox.bot.words import command_word
 from voicebox.flows import load_builtin_flows
 from voicebox.storage.consultations import create_consultation, get_consultation
 from voicebox.storage.database import Database
 from voicebox.storage.export import export_rows
-from voicebox.storage.models import SafeguardingFlag, TranscriptMessage
+from voicebox.storage.models import Conversation, Participant, SafeguardingFlag, TranscriptMessage
 from voicebox.storage.store import SqlStore
 
 TRANSCRIPTS = sorted((Path(__file__).parent.parent / "transcripts").glob("*.yaml"))
@@ -40,6 +45,8 @@ def play(db: Database, script: dict) -> dict:
     address = f"{channel}:{script.get('address', '+447700900001')}"
     replies = []
     for number, turn in enumerate(script["turns"]):
+        if isinstance(turn.get("send"), bool):  # YAML reads a bare no/yes/off as a boolean
+            raise ValueError(f"turn {number}: quote the text to send, e.g. send: 'no'")
         inbound = InboundMessage(
             channel=channel,
             address=address,
@@ -60,7 +67,22 @@ def play(db: Database, script: dict) -> dict:
             )
         ]
         transcript = conn.scalar(select(func.count(TranscriptMessage.id)))
-    return {"replies": replies, "answers": rows, "flags": flags, "transcript": transcript}
+        conversation = conn.execute(
+            select(Conversation.consent, Conversation.ended_at, Conversation.flagged)
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        ).one()
+        opted_out = conn.scalar(select(Participant.opted_out))
+    return {
+        "replies": replies,
+        "answers": rows,
+        "flags": flags,
+        "transcript": transcript,
+        "consent": conversation.consent,
+        "ended": conversation.ended_at is not None,
+        "flagged": conversation.flagged,
+        "opted_out": opted_out,
+    }
 
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
@@ -78,6 +100,103 @@ def test_golden_transcript(database, path):
         assert result["answers"] == []
     else:
         assert result["transcript"] > 0
+
+
+def _sent(script: dict) -> list[str]:
+    return [str(turn.get("send", "")) for turn in script["turns"]]
+
+
+def _check_happy(script: dict, result: dict) -> None:
+    assert result["consent"] == "given" and result["ended"]
+    kinds = {row["kind"] for row in result["answers"]}
+    assert {"top", "pants", "better"} <= kinds
+    sent = _sent(script)
+    for row in result["answers"]:  # every free-text answer is exactly what was typed
+        if row["answer_key"] == "":
+            assert row["answer"] in sent
+
+
+def _check_skip_all(script: dict, result: dict) -> None:
+    assert result["consent"] == "given" and result["ended"]
+    assert [r for r in result["answers"] if r["kind"] in ("top", "pants", "better")] == []
+    assert result["transcript"] > 0  # they agreed, so the conversation itself is kept
+
+
+def _check_stop_start(script: dict, result: dict) -> None:
+    stopped = False
+    stops = 0
+    for turn, replies in zip(script["turns"], result["replies"], strict=True):
+        word = command_word(str(turn.get("send", "")))
+        if stopped and (word == "start" or str(turn.get("send")).strip().lower() == "yes"):
+            stopped = False
+            assert replies, "START is answered"
+        elif stopped:
+            assert replies == [], f"{turn.get('send')!r} was answered after STOP"
+        elif word == "stop":
+            stopped = True
+            stops += 1
+            assert len(replies) == 1 and "START" in replies[0]
+    assert stops >= 1 and not stopped
+    assert result["opted_out"] is False and result["ended"]
+    assert result["answers"], "answers from before STOP and after START are kept"
+
+
+def _check_consent_no(script: dict, result: dict) -> None:
+    assert script.get("keeps_nothing") is True
+    assert result["consent"] == "declined" and result["ended"]
+    assert result["answers"] == [] and result["transcript"] == 0 and result["flags"] == []
+    assert all(replies for replies in result["replies"])
+
+
+def _check_safeguarding(script: dict, result: dict) -> None:
+    assert result["flags"] and result["flagged"]
+    sent = " ".join(_sent(script)).lower()
+    flagged_turns = [
+        number
+        for number, replies in enumerate(result["replies"])
+        if any("0800 1111" in r and "999" in r for r in replies)
+    ]
+    assert flagged_turns, "the caring reply gives Childline and 999"
+    for flag in result["flags"]:
+        assert flag.split(": ", 1)[1] in sent, "the flag names the phrase that was sent"
+    for number in flagged_turns:  # the check-in goes on: the next question comes at once
+        assert len(result["replies"][number]) >= 2
+    assert result["ended"] and result["consent"] == "given"
+
+
+def _check_back(script: dict, result: dict) -> None:
+    sent = _sent(script)
+    answers = [row["answer"] for row in result["answers"]]
+    backs = [n for n, text in enumerate(sent) if command_word(text) == "back"]
+    assert backs
+    changed = 0
+    for number in backs:
+        before = sent[number - 1] if number else ""
+        if command_word(before) is None and not before.strip().isdigit():
+            assert before not in answers, f"{before!r} was taken back but is still exported"
+            changed += 1
+    assert changed, "at least one free-text answer is changed with BACK"
+    places = [(row["question_id"], row["topic"]) for row in result["answers"]]
+    assert len(places) == len(set(places)), "only the new answer is exported"
+
+
+PROMISES = {
+    "happy": _check_happy,
+    "skip_all": _check_skip_all,
+    "stop_start": _check_stop_start,
+    "consent_no": _check_consent_no,
+    "safeguarding": _check_safeguarding,
+    "back": _check_back,
+}
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
+def test_scenario_promises(sqlite_database, path):
+    """What each scenario promises holds, whatever the exact words are."""
+    script = yaml.safe_load(path.read_text(encoding="utf-8"))
+    scenario = path.stem.split(".", 1)[1]
+    result = play(sqlite_database, script)
+    PROMISES[scenario](script, result)
 
 
 def test_there_are_transcripts_for_both_flows():
