@@ -163,3 +163,18 @@ def test_a_crashing_sender_does_not_stop_the_dispatcher(store):
     Dispatcher(store.database, {"sms": Broken()}).run_once()
     row = _row(store)
     assert row.status == "queued" and row.last_error == "ValueError"
+
+
+def test_unsubscribed_cancels_the_rest_of_the_batch(store):
+    """After the provider says 'unsubscribed', the next queued message is not sent either."""
+    participant_id = _queue(store)
+    with store.database.engine.begin() as conn:
+        store.enqueue(conn, participant_id, "sms", [MESSAGE], purpose="reply")
+    sender = RecordingSender([SendFailed("21610 unsubscribed", opted_out=True)])
+    dispatcher = Dispatcher(store.database, {"sms": sender})
+    dispatcher.run_once()
+    dispatcher.run_once(utcnow() + timedelta(days=1))
+    assert sender.sent == []
+    with store.database.sessions() as session:
+        statuses = session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)).all()
+    assert statuses == ["failed", "cancelled"]

@@ -79,9 +79,14 @@ class Dispatcher:
         """Send what is due now; return how many messages were tried."""
         now = now or utcnow()
         tried = 0
+        unsubscribed: set[int] = set()  # people the provider said left, during this batch
         for row in self._claim(now):
             tried += 1
-            self._deliver(row, now)
+            if row.participant_id in unsubscribed:
+                self._finish(row.id, status="cancelled", error="the person unsubscribed")
+                continue
+            if self._deliver(row, now):
+                unsubscribed.add(row.participant_id)
         return tried
 
     def _claim(self, now: datetime) -> list:
@@ -116,22 +121,24 @@ class Dispatcher:
                 )
         return rows
 
-    def _deliver(self, row, now: datetime) -> None:  # noqa: ANN001 - a result row
+    def _deliver(self, row, now: datetime) -> bool:  # noqa: ANN001 - a result row
+        """Send one claimed message; True when the provider says the person unsubscribed."""
         attempts = row.attempts + 1
         if row.opted_out:
             self._finish(row.id, status="cancelled", error="the person sent STOP")
-            return
+            return False
         sender = self.senders[row.channel]
         try:
             provider_id = sender.send(row.address, message_from_json(row.body))
         except SendFailed as failure:
             self._failed(row, attempts, failure, now)
-            return
+            return failure.opted_out
         except Exception as exc:  # a sender bug must not stop the dispatcher
             log.exception("sender for %s failed on outbox message %s", row.channel, row.id)
             self._failed(row, attempts, SendFailed(exc.__class__.__name__), now)
-            return
+            return False
         self._finish(row.id, status="sent", provider_id=provider_id, sent_at=utcnow())
+        return False
 
     def _failed(self, row, attempts: int, failure: SendFailed, now: datetime) -> None:  # noqa: ANN001
         log.warning(
