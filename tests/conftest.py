@@ -109,6 +109,16 @@ def database(request, tmp_path):
 
 
 @pytest.fixture
+def postgres_database(request):
+    """An upgraded, empty PostgreSQL database only (for tests that need its URL)."""
+    db, drop = _postgres_database(request.getfixturevalue("postgres_template"))
+    yield db
+    db.dispose()
+    if not KEEP_POSTGRES_DATABASES:
+        drop()
+
+
+@pytest.fixture
 def sqlite_database(tmp_path):
     """An upgraded SQLite database only."""
     db = Database(f"sqlite:///{tmp_path / 'voicebox.db'}")

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from voicebox.storage.database import Database
 from voicebox.storage.export import COLUMNS
 
 VOICEBOX = shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
@@ -131,7 +133,14 @@ def test_chat_completes_a_check_in_and_export_shows_it(folder):
     assert {r["channel"] for r in rows} == {"console"}
     assert {r["kind"] for r in rows} == {"feeling", "top", "pants", "better"}
     assert {r["topic"] for r in rows} == {"home"}
-    assert len({r["participant"] for r in rows}) == 1
+    (pseudonym,) = {r["participant"] for r in rows}
+    assert re.fullmatch(r"[A-Z][a-z]+-\d{4}", pseudonym), pseudonym
+    db = Database(f"sqlite:///{folder / 'voicebox.db'}")
+    with db.engine.connect() as conn:
+        (address,) = conn.exec_driver_sql("SELECT address FROM participants").scalars().all()
+    db.dispose()
+    assert address.startswith("console:")
+    assert address not in as_csv.stdout and address.split(":")[1] not in as_csv.stdout
 
     as_json = json.loads(run(folder, "export", "DEMO", "--format", "json").stdout)
     assert [list(item) for item in as_json] == [list(COLUMNS)] * 4
@@ -225,3 +234,34 @@ def test_worker_password_is_hashed_with_argon2(folder):
     assert check_password(db, "ana@example.org", "correct horse battery") is not None
     assert check_password(db, "ana@example.org", "wrong") is None
     db.dispose()
+
+
+def test_database_url_is_used(folder):
+    """VOICEBOX_DATABASE_URL puts the database (and a made secret key) where it says."""
+    elsewhere = folder / "data"
+    elsewhere.mkdir()
+    url = f"sqlite:///{elsewhere / 'answers.db'}"
+    chat = run(folder, "chat", "DEMO", stdin=CHECK_IN, VOICEBOX_DATABASE_URL=url)
+    assert chat.returncode == 0, chat.stderr
+    assert (elsewhere / "answers.db").exists() and not (folder / "voicebox.db").exists()
+    assert [p for p in elsewhere.iterdir() if p.suffix == ".secret"]
+    exported = run(folder, "export", "DEMO", "--format", "json", VOICEBOX_DATABASE_URL=url)
+    assert len(json.loads(exported.stdout)) == 4
+    assert "no consultation" in one_line_error(run(folder, "export", "DEMO"))
+
+
+@pytest.mark.postgres
+def test_commands_on_postgresql(folder, postgres_database):
+    """The same commands work on PostgreSQL, with a postgresql:// address."""
+    url = postgres_database.url.replace("postgresql+psycopg://", "postgresql://")
+    env = {"VOICEBOX_DATABASE_URL": url, "VOICEBOX_SECRET_KEY": "a-test-secret-key"}
+    made = run(
+        folder, "consultation", "create", "PG1", "--flow", "tops_and_pants", "--title", "P", **env
+    )
+    assert made.returncode == 0, made.stderr
+    chat = run(folder, "chat", "pg1", stdin=CHECK_IN, **env)
+    assert chat.returncode == 0, chat.stderr
+    assert "PG1" in run(folder, "consultation", "list", **env).stdout
+    rows = list(csv.DictReader(io.StringIO(run(folder, "export", "PG1", **env).stdout)))
+    assert [r["answer"] for r in rows] == ["Not good", "My own room", "It is noisy", "Headphones"]
+    assert not list(folder.iterdir()), "nothing is written to the current folder"
