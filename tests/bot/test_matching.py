@@ -11,6 +11,8 @@ FLOWS = load_builtin_flows()
 TOPIC = FLOWS["tops_and_pants"].step("topic")
 FEELING = FLOWS["tops_and_pants"].step("feeling")
 CONSENT = FLOWS["tops_and_pants"].step("consent")
+MORE = FLOWS["tops_and_pants"].step("topic_more")
+HEAR_BACK = FLOWS["four_cornerstones"].step("hear_back")
 
 CASES = [
     # (step, typed, expected key or None)
@@ -32,6 +34,20 @@ CASES = [
     (TOPIC, "➡", "more_topics"),  # without the variation selector
     (TOPIC, "➡️", "more_topics"),
     (TOPIC, "2 Home", "home"),
+    (TOPIC, "2.", "home"),
+    (TOPIC, "#2", "home"),
+    (TOPIC, "2)", "home"),
+    (TOPIC, "\tHOME\n", "home"),
+    (TOPIC, "gEtTiNg\u00a0  aRoUnD", "getting_around"),
+    (TOPIC, "Ｈｏｍｅ", "home"),  # full-width letters, as some phone keyboards send
+    (TOPIC, "TRANSPORT", "getting_around"),
+    (TOPIC, "🏠\ufe0f", "home"),
+    (TOPIC, "➡\ufe0e", "more_topics"),  # text-style variation selector
+    (TOPIC, "1 2", None),
+    (TOPIC, "2.5", None),
+    (TOPIC, "home school", None),
+    (TOPIC, "🏠🏫", None),
+    (TOPIC, "🙂", None),  # an emoji of another question
     (TOPIC, "6", None),
     (TOPIC, "0", None),
     (TOPIC, "the moon", None),
@@ -54,6 +70,14 @@ CASES = [
     (CONSENT, "✅", "yes"),
     (CONSENT, "❌", "no"),
     (CONSENT, "maybe", None),
+    (CONSENT, "✅\ufe0f", "yes"),
+    (CONSENT, "yes no", None),
+    (HEAR_BACK, "Yes, tell me", "yes"),
+    (HEAR_BACK, "2", "no"),
+    (HEAR_BACK, "3", None),
+    (MORE, "Clubs", "clubs_and_fun"),
+    (MORE, "4", "go_back"),
+    (MORE, "first list", "go_back"),
 ]
 
 
