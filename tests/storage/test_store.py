@@ -224,3 +224,30 @@ def test_many_people_at_once(engine):
     assert sorted(r["answer"] for r in rows if r["question_id"] == "good") == sorted(
         f"good {n}" for n in range(8)
     )
+
+
+def test_the_same_delivery_at_the_same_moment_is_handled_once(engine):
+    """A webhook retried while the first delivery is still running is still handled once."""
+    db = engine.store.database
+    _start(engine)
+    before = (_count(db, Answer.id), _count(db, TranscriptMessage.id))
+    barrier = threading.Barrier(4)
+    results: list[list] = []
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            results.append(_send(engine, "Kind teachers", "same-sid"))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    assert sorted(bool(r) for r in results) == [False, False, False, True]
+    assert _count(db, Answer.id) == before[0] + 1
+    assert _count(db, TranscriptMessage.id) == before[1] + 2  # one in, one out
