@@ -31,7 +31,9 @@ from pathlib import Path
 from sqlalchemy import MetaData, func, select, text
 
 from voicebox.bot.engine import Engine
-from voicebox.bot.messages import InboundMessage
+from voicebox.bot.messages import InboundMessage, OutboundMessage
+from voicebox.bot.state import ConsultationRef, Participant
+from voicebox.bot.store import TurnContext
 from voicebox.flows import load_builtin_flows
 from voicebox.storage.consultations import ensure_demo
 from voicebox.storage.database import Database, DatabaseError
@@ -62,6 +64,7 @@ class Result:
     messages: int
     seconds: float
     latencies: list[float]
+    cpu_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -80,7 +83,7 @@ class Result:
             f"{label}: {self.checkins} check-ins, {self.messages} messages in "
             f"{self.seconds:.2f} s = {self.per_second:,.0f} messages/s; per message "
             f"p50 {self.percentile(0.50):.2f} ms, p99 {self.percentile(0.99):.2f} ms, "
-            f"max {max(self.latencies) * 1000:.2f} ms"
+            f"max {max(self.latencies) * 1000:.2f} ms; {self.cpu_seconds:.2f} s CPU"
         )
 
 
@@ -133,7 +136,7 @@ def run(database: Database, checkins: int, profile: cProfile.Profile | None = No
     clock = time.perf_counter
     if profile is not None:
         profile.enable()
-    started = clock()
+    cpu, started = time.process_time(), clock()
     for person in range(checkins):
         address = f"sms:+4477{person:08d}"
         for turn, (body, step) in enumerate(CHECK_IN):
@@ -141,16 +144,42 @@ def run(database: Database, checkins: int, profile: cProfile.Profile | None = No
             before = clock()
             replies = engine.handle(inbound)
             latencies.append(clock() - before)
-            if not replies or replies[-1].step_id != step:
-                raise SystemExit(
-                    f"check-in {person}, message {turn + 1} ({body!r}) went wrong: "
-                    f"{[r.as_text() for r in replies]}"
-                )
-    seconds = clock() - started
+            _expect(replies, step, person, turn)
+    seconds, cpu = clock() - started, time.process_time() - cpu
     if profile is not None:
         profile.disable()
     _check_stored(database, checkins)
-    return Result(checkins, len(latencies), seconds, latencies)
+    return Result(checkins, len(latencies), seconds, latencies, cpu)
+
+
+def run_engine_only(checkins: int) -> Result:
+    """The same check-ins through Engine.resume with no store: the engine's own cost."""
+    flows = load_builtin_flows()
+    engine = Engine(flows.values())
+    demo = ConsultationRef("DEMO", "tops_and_pants", flows["tops_and_pants"].version)
+    latencies: list[float] = []
+    clock = time.perf_counter
+    cpu, started = time.process_time(), clock()
+    for person in range(checkins):
+        address = f"sms:+4477{person:08d}"
+        context = TurnContext(Participant(f"Otter-{person}"), None, lambda code: demo)
+        for turn, (body, step) in enumerate(CHECK_IN):
+            inbound = InboundMessage("sms", address, body, message_id=f"SM{person}x{turn}")
+            before = clock()
+            outcome = engine.resume(context, inbound)
+            latencies.append(clock() - before)
+            context.conversation = outcome.conversation or context.conversation
+            _expect(outcome.replies, step, person, turn)
+    seconds, cpu = clock() - started, time.process_time() - cpu
+    return Result(checkins, len(latencies), seconds, latencies, cpu)
+
+
+def _expect(replies: list[OutboundMessage], step: str, person: int, turn: int) -> None:
+    if not replies or replies[-1].step_id != step:
+        raise SystemExit(
+            f"check-in {person}, message {turn + 1} ({CHECK_IN[turn][0]!r}) went wrong: "
+            f"{[r.as_text() for r in replies]}"
+        )
 
 
 def _check_stored(database: Database, checkins: int) -> None:
@@ -174,10 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs on a fresh database (3)")
     parser.add_argument("--postgres", metavar="URL", help="use this PostgreSQL database")
     parser.add_argument("--profile", action="store_true", help="print where the time goes")
+    parser.add_argument(
+        "--engine-only", action="store_true", help="no store: time Engine.resume alone"
+    )
     args = parser.parse_args(argv)
     if args.checkins < 1 or args.runs < 1:
         parser.error("--checkins and --runs must be at least 1")
     where = "PostgreSQL" if args.postgres else "SQLite (WAL, file in a temp folder)"
+    if args.engine_only:
+        where = "engine only, no store"
     print(
         f"Python {platform.python_version()} on {platform.machine()}, "
         f"{os.cpu_count()} cores; {where}; {len(CHECK_IN)} messages per check-in"
@@ -185,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     profile = cProfile.Profile() if args.profile else None
     for number in range(1, args.runs + 1):
+        if args.engine_only:
+            results.append(run_engine_only(args.checkins))
+            print(results[-1].line(f"run {number}"), flush=True)
+            continue
         fresh = _postgres_database(args.postgres) if args.postgres else _sqlite_database()
         try:
             with fresh as database:
