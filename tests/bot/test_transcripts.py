@@ -195,6 +195,7 @@ def test_scenario_promises(sqlite_database, path):
     """What each scenario promises holds, whatever the exact words are."""
     script = yaml.safe_load(path.read_text(encoding="utf-8"))
     scenario = path.stem.split(".", 1)[1]
+    assert scenario in PROMISES, f"say what the scenario '{scenario}' promises in PROMISES"
     result = play(sqlite_database, script)
     PROMISES[scenario](script, result)
 
