@@ -194,6 +194,10 @@ class OutboxMessage(Base):
     provider_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the provider reports after sending (queued, sending, sent, delivered, undelivered,
+    # failed, canceled); it only moves forward. The provider's error code, if any.
+    delivery_status: Mapped[str | None] = mapped_column(String(12), default=None)
+    delivery_error: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Worker(Base):
