@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template_string
 
 from voicebox.bot.engine import Engine
+from voicebox.channels import sms_twilio
 from voicebox.flows import load_builtin_flows
 from voicebox.settings import Settings
 from voicebox.storage.database import Database
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 # Channels whose replies go through the outbox instead of the HTTP response.
 OUTBOX_CHANNELS = ("telegram",)
 # Each channel module that has web routes offers `blueprint` and `enabled(services)`.
-WEB_CHANNELS = ("voicebox.channels.web",)
+WEB_CHANNELS = ("voicebox.channels.web", "voicebox.channels.sms_twilio")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -58,6 +59,9 @@ def build_services(settings: Settings) -> Services:
 def build_senders(services: Services) -> dict[str, Sender]:
     """A sender for every channel that is set up to send queued messages."""
     senders: dict[str, Sender] = {}
+    sms = sms_twilio.build_sender(services)
+    if sms is not None:
+        senders[sms_twilio.CHANNEL] = sms
     return senders
 
 

@@ -1,0 +1,322 @@
+"""SMS fixtures (no tests here): the real Flask app on a temp SQLite database, signed Twilio
+webhooks, and a fake Twilio REST API (a real HTTP server on 127.0.0.1) for outbound.
+
+Test modules import the fixtures they use by their function names, e.g.
+`from test_sms_twilio_fixtures import sms_fixture  # noqa: F401`, and ask for them as `sms`.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from voicebox.app import build_services, create_app
+from voicebox.bot.gsm7 import gsm7_length, is_gsm7
+from voicebox.settings import Settings
+from voicebox.storage.consultations import create_consultation, ensure_demo
+from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, Participant
+
+SMS_TOKEN = "test-twilio-auth-token-0123456789"
+SMS_ACCOUNT = "AC" + "0" * 32
+SMS_NUMBER = "+447700900123"  # Ofcom's range for drama: never a real phone
+SMS_OUR_NUMBER = "+447700900999"
+SMS_SECRET = "test-secret-key-for-sms-0123456789abcdef"
+_sids = itertools.count(1)
+
+
+def new_sid() -> str:
+    """A fresh Twilio-shaped message sid."""
+    return f"SM{next(_sids):032x}"
+
+
+def sms_replies(xml: str | bytes) -> list[str]:
+    """The texts of the <Message> elements of a TwiML answer."""
+    root = ET.fromstring(xml)
+    assert root.tag == "Response"
+    assert all(child.tag == "Message" for child in root)
+    return [child.text or "" for child in root]
+
+
+def check_sms_shape(replies: list[str]) -> list[str]:
+    """CONTRACT.md: at most two messages, each GSM-7 and at most 160 characters."""
+    assert len(replies) <= 2, replies
+    for text in replies:
+        assert text, replies
+        assert is_gsm7(text), text
+        assert gsm7_length(text) <= 160, (gsm7_length(text), text)
+    return replies
+
+
+class SmsHarness:
+    """The real app with the SMS channel on, and a way to post signed webhooks to it."""
+
+    new_sid = staticmethod(new_sid)
+    replies = staticmethod(sms_replies)
+    number = SMS_NUMBER
+    our_number = SMS_OUR_NUMBER
+    account = SMS_ACCOUNT
+    token = SMS_TOKEN
+
+    def __init__(self, folder: Any, public_url: str | None = None, **options: Any) -> None:
+        self.settings = Settings(
+            database_url=f"sqlite:///{folder / 'voicebox.db'}",
+            secret_key=SMS_SECRET,
+            public_url=public_url,
+            twilio_account_sid=options.get("account_sid", SMS_ACCOUNT),
+            twilio_auth_token=options.get("token", SMS_TOKEN),
+            twilio_from=options.get("sender", SMS_OUR_NUMBER),
+            twilio_api_url=options.get("api_url", "https://api.twilio.com"),
+        )
+        self.services = build_services(self.settings)
+        self.services.database.upgrade()
+        engine = self.services.engine
+        ensure_demo(self.services.database, engine.flow("tops_and_pants").version)
+        create_consultation(
+            self.services.database,
+            "CORNER",
+            "four_cornerstones",
+            engine.flow("four_cornerstones").version,
+            "Four cornerstones test",
+        )
+        self.app = create_app({"TESTING": True}, settings=self.settings, services=self.services)
+        self.client = self.app.test_client()
+        self.validator = RequestValidator(self.settings.twilio_auth_token or "")
+        self.public_url = public_url
+
+    def url(self, path: str = "/sms/twilio", query: str = "") -> str:
+        """The URL Twilio would sign for a path."""
+        base = self.public_url or "http://localhost"
+        return f"{base}{path}" + (f"?{query}" if query else "")
+
+    def form(self, body: str | None, sender: str = SMS_NUMBER, **extra: str | None) -> dict:
+        """Twilio's incoming message fields (a None value leaves a field out)."""
+        sid = extra.pop("MessageSid", "") or new_sid()
+        fields: dict[str, str | None] = {
+            "ToCountry": "GB",
+            "ToState": "",
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "FromCountry": "GB",
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "From": sender,
+            "To": SMS_OUR_NUMBER,
+            "MessageSid": sid,
+            "AccountSid": SMS_ACCOUNT,
+            "NumSegments": "1",
+            "ApiVersion": "2010-04-01",
+            "Body": body,
+        }
+        fields.update(extra)
+        return {k: v for k, v in fields.items() if v is not None}
+
+    def post_form(
+        self,
+        fields: Any,
+        path: str = "/sms/twilio",
+        query: str = "",
+        signature: str | None = "good",
+        signed_url: str | None = None,
+        signed_fields: Any = None,
+    ) -> Any:
+        """POST form fields; signature 'good' signs them as Twilio would, None sends none."""
+        headers = {}
+        if signature == "good":
+            url = signed_url or self.url(path, query)
+            signature = self.validator.compute_signature(url, signed_fields or fields)
+        if signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        target = path + (f"?{query}" if query else "")
+        return self.client.post(target, data=fields, headers=headers)
+
+    def send(self, body: str | None, sender: str = SMS_NUMBER, **extra: str | None) -> list[str]:
+        """Send one signed SMS; check the contract's reply shape; return the reply texts."""
+        response = self.post_form(self.form(body, sender, **extra))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == "text/xml"
+        return check_sms_shape(sms_replies(response.data))
+
+    def count(self, model: Any) -> int:
+        """Rows in a table."""
+        with self.services.database.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+    def participant(self, sender: str = SMS_NUMBER) -> Any:
+        """The participant row for an SMS number (None before they wrote)."""
+        pid = self.services.store.participant_id("sms", f"sms:{sender}")
+        if pid is None:
+            return None
+        with self.services.database.engine.connect() as conn:
+            return conn.execute(select(Participant).where(Participant.id == pid)).one()
+
+    def answers(self) -> list[Any]:
+        """Every answer row, oldest first."""
+        with self.services.database.engine.connect() as conn:
+            return list(conn.execute(select(Answer).order_by(Answer.id)))
+
+    def nothing_stored(self) -> bool:
+        """True when no message id, participant, answer or outbox row was kept."""
+        return all(
+            self.count(model) == 0
+            for model in (InboundMessageId, Participant, Answer, OutboxMessage)
+        )
+
+
+@pytest.fixture(name="sms")
+def sms_fixture(tmp_path) -> Iterator[SmsHarness]:
+    """The app with the SMS channel on (no public URL), DEMO and CORNER open."""
+    harness = SmsHarness(tmp_path)
+    yield harness
+    harness.services.database.dispose()
+
+
+@pytest.fixture(name="sms_factory")
+def sms_factory_fixture(tmp_path) -> Iterator[Any]:
+    """Build SMS harnesses with other settings (public URL, no token, fake API)."""
+    made: list[SmsHarness] = []
+
+    def make(**kwargs: Any) -> SmsHarness:
+        folder = tmp_path / f"app{len(made)}"
+        folder.mkdir()
+        harness = SmsHarness(folder, **kwargs)
+        made.append(harness)
+        return harness
+
+    yield make
+    for harness in made:
+        harness.services.database.dispose()
+
+
+# -- a fake Twilio REST API -------------------------------------------------------------------
+
+
+@dataclass
+class ReceivedCall:
+    """One request the fake Twilio API received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, list[str]]
+    at: float
+
+    def field(self, name: str) -> str | None:
+        """The single value of a form field (None when absent)."""
+        values = self.form.get(name)
+        if values is None:
+            return None
+        assert len(values) == 1, values
+        return values[0]
+
+    def basic_auth(self) -> tuple[str, str]:
+        """The user and password of the Basic Authorization header."""
+        scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
+        assert scheme == "Basic"
+        user, _, password = base64.b64decode(encoded).decode().partition(":")
+        return user, password
+
+
+@dataclass
+class FakeTwilio:
+    """Answers like Twilio's Messages API: scripted answers first, then 201 with a new sid."""
+
+    url: str = ""
+    calls: list[ReceivedCall] = field(default_factory=list)
+    script: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def answer(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        """Queue the next answer: status, JSON body, headers."""
+        self.script.append((status, headers or {}, body))
+
+    def next_answer(self, call: ReceivedCall) -> tuple[int, dict[str, str], Any]:
+        """The scripted answer, else a Twilio-like 201 for the message."""
+        with self.lock:
+            self.calls.append(call)
+            if self.script:
+                return self.script.pop(0)
+            sid = f"SM{next(self.sids):032x}"
+        return (
+            201,
+            {},
+            {
+                "sid": sid,
+                "status": "queued",
+                "to": call.field("To"),
+                "from": call.field("From"),
+                "messaging_service_sid": call.field("MessagingServiceSid"),
+                "body": call.field("Body"),
+                "num_segments": "1",
+                "account_sid": call.path.split("/")[3],
+                "error_code": None,
+                "error_message": None,
+            },
+        )
+
+
+def twilio_error(code: int, status: int) -> dict[str, Any]:
+    """Twilio's JSON error body."""
+    return {
+        "code": code,
+        "message": f"error {code}",
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+@pytest.fixture(name="fake_twilio")
+def fake_twilio_fixture() -> Iterator[FakeTwilio]:
+    """A fake Twilio REST API on 127.0.0.1 (a free port), speaking the real wire format."""
+    fake = FakeTwilio()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode("utf-8")
+            call = ReceivedCall(
+                method="POST",
+                path=self.path,
+                headers=dict(self.headers.items()),
+                form=parse_qs(raw, keep_blank_values=True),
+                at=time.monotonic(),
+            )
+            status, headers, body = fake.next_answer(call)
+            data = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True
+    )
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
