@@ -455,7 +455,8 @@ def _signed_form(webhook: _Webhook) -> Mapping[str, str] | None:
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         return None
-    url = signed_url(webhook.public_url, request.url, request.path, request.query_string)
+    own_url = "" if webhook.public_url else request.url  # only worked out when needed
+    url = signed_url(webhook.public_url, own_url, request.path, request.query_string)
     form = request.form  # every field exactly as received, repeated ones included
     if signature_ok(webhook.validator, url, form, signature):
         return form
@@ -508,7 +509,8 @@ def status() -> Response:
         return Response(status=400)
     if report is not None:
         try:
-            record_status(webhook.services.database, report)
+            with webhook.writer:
+                record_status(webhook.services.database, report)
         except Exception as exc:
             log.error("status of SMS %s not kept: %s", report.sid, type(exc).__name__)
             return Response(status=503)
