@@ -1,0 +1,91 @@
+"""The web chat's side of the outbox: the page is the sender for channel "web".
+
+Messages queued for a web participant (a "You said, we did" message) are delivered by
+showing them on the page. Taking them marks them sent, once, even when two pages load at
+the same moment; after that they stay readable on the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from voicebox.bot.messages import OutboundMessage
+from voicebox.storage.database import Database
+from voicebox.storage.models import OutboxMessage, utcnow
+from voicebox.storage.serial import message_from_json
+
+_outbox = OutboxMessage.__table__
+
+WEB = "web"
+MAX_NOTES = 20  # the page shows at most this many of the latest messages
+
+
+@dataclass(frozen=True)
+class Note:
+    """A message from the outbox meant for this person."""
+
+    id: int
+    message: OutboundMessage
+    created_at: datetime
+    new: bool  # True when this page load delivered it
+
+
+class WebOutbox:
+    """Delivers queued web messages by handing them to the page."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def take(self, participant_id: int) -> list[Note]:
+        """Mark this person's queued web messages sent and return them, oldest first."""
+        now = utcnow()
+        with self.database.engine.begin() as conn:
+            rows = conn.execute(
+                select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at)
+                .where(
+                    _outbox.c.participant_id == participant_id,
+                    _outbox.c.channel == WEB,
+                    _outbox.c.status == "queued",
+                )
+                .order_by(_outbox.c.id)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if rows:
+                conn.execute(
+                    update(_outbox)
+                    .where(_outbox.c.id.in_([r.id for r in rows]), _outbox.c.status == "queued")
+                    .values(status="sent", sent_at=now, attempts=_outbox.c.attempts + 1)
+                )
+        return [Note(r.id, message_from_json(r.body), r.created_at, True) for r in rows]
+
+    def cancel(self, participant_id: int) -> int:
+        """Cancel queued web messages for someone who said STOP; return how many."""
+        with self.database.engine.begin() as conn:
+            result = conn.execute(
+                update(_outbox)
+                .where(
+                    _outbox.c.participant_id == participant_id,
+                    _outbox.c.channel == WEB,
+                    _outbox.c.status == "queued",
+                )
+                .values(status="cancelled", last_error="the person sent STOP")
+            )
+        return result.rowcount or 0
+
+    def delivered(self, participant_id: int, limit: int = MAX_NOTES) -> list[Note]:
+        """Web messages already shown to this person, oldest first."""
+        with self.database.engine.connect() as conn:
+            rows = conn.execute(
+                select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at)
+                .where(
+                    _outbox.c.participant_id == participant_id,
+                    _outbox.c.channel == WEB,
+                    _outbox.c.status == "sent",
+                )
+                .order_by(_outbox.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [Note(r.id, message_from_json(r.body), r.created_at, False) for r in reversed(rows)]

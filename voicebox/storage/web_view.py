@@ -1,0 +1,130 @@
+"""Read-only queries the web chat page needs: where a person is, and what was said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from voicebox.storage.database import Database
+from voicebox.storage.models import Consultation, Conversation, TranscriptMessage
+from voicebox.storage.models import Participant as ParticipantRow
+from voicebox.storage.pseudonyms import address_key
+
+_participants = ParticipantRow.__table__
+_consultations = Consultation.__table__
+_conversations = Conversation.__table__
+_transcript = TranscriptMessage.__table__
+
+MAX_TRANSCRIPT = 400  # the page shows at most this many of the latest lines
+
+_PARTICIPANT = select(_participants.c.id, _participants.c.opted_out)
+_CONVERSATION = (
+    select(
+        _conversations.c.id,
+        _conversations.c.step,
+        _conversations.c.consent,
+        _conversations.c.state,
+        _conversations.c.ended_at,
+        _consultations.c.code,
+        _consultations.c.flow_id,
+    )
+    .join(_consultations, _consultations.c.id == _conversations.c.consultation_id)
+    .order_by(_conversations.c.id.desc())
+    .limit(1)
+)
+_TRANSCRIPT = select(
+    _transcript.c.id,
+    _transcript.c.direction,
+    _transcript.c.text,
+    _transcript.c.step,
+    _transcript.c.created_at,
+)
+
+
+@dataclass(frozen=True)
+class WebConversation:
+    """One person's latest run through one check-in, as the page shows it."""
+
+    id: int
+    code: str
+    flow_id: str
+    step: str
+    consent: str
+    ended: bool
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def about(self) -> str | None:
+        """How questions name the topic chosen so far."""
+        about = self.state.get("about")
+        return about if isinstance(about, str) else None
+
+
+@dataclass(frozen=True)
+class WebPlace:
+    """Where a web visitor is in one check-in (all None for someone new)."""
+
+    participant_id: int | None = None
+    opted_out: bool = False
+    conversation: WebConversation | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One kept message of a conversation: in (from the person) or out (from Voicebox)."""
+
+    id: int
+    direction: str
+    text: str
+    step: str | None
+    created_at: datetime
+
+
+class WebView:
+    """Reads for the web chat, keyed by the same participant hash the store uses."""
+
+    def __init__(self, database: Database, secret: bytes) -> None:
+        self.database = database
+        self.secret = secret
+
+    def place(self, channel: str, address: str, code: str) -> WebPlace:
+        """The participant and their latest conversation in the check-in with this code."""
+        key = address_key(self.secret, channel, address)
+        with self.database.engine.connect() as conn:
+            person = conn.execute(_PARTICIPANT.where(_participants.c.key_hash == key)).first()
+            if person is None:
+                return WebPlace()
+            row = conn.execute(
+                _CONVERSATION.where(
+                    _conversations.c.participant_id == person.id,
+                    _consultations.c.code == code.strip().upper(),
+                )
+            ).first()
+        conversation = None
+        if row is not None:
+            conversation = WebConversation(
+                id=row.id,
+                code=row.code,
+                flow_id=row.flow_id,
+                step=row.step,
+                consent=row.consent,
+                ended=row.ended_at is not None,
+                state=row.state if isinstance(row.state, dict) else {},
+            )
+        return WebPlace(person.id, bool(person.opted_out), conversation)
+
+    def transcript(self, conversation_id: int, limit: int = MAX_TRANSCRIPT) -> list[TranscriptLine]:
+        """The latest kept messages of a conversation, oldest first."""
+        query = (
+            _TRANSCRIPT.where(_transcript.c.conversation_id == conversation_id)
+            .order_by(_transcript.c.id.desc())
+            .limit(limit)
+        )
+        with self.database.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            TranscriptLine(r.id, r.direction, r.text, r.step, r.created_at) for r in reversed(rows)
+        ]
