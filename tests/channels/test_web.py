@@ -342,6 +342,18 @@ def test_a_forged_post_without_the_token_changes_nothing(visitor, web_services):
 # -- identity, resume and history ------------------------------------------------------------
 
 
+def test_session_cookie_stays_small_before_consent(visitor):
+    """Messages kept in the cookie before consent are capped: browsers drop cookies over 4 KB."""
+    visitor.open()
+    for _ in range(15):
+        visitor.press("help")
+    cookie = visitor.client.get_cookie("session")
+    assert cookie is not None and len(cookie.value) < 3500
+    texts = visitor.open().log_texts()
+    assert texts[-1][1].startswith("Grown-ups who help this group")  # the question is still there
+    assert 3 <= len(texts) <= 13
+
+
 def test_session_cookie_is_signed_httponly_lax_and_lasting(client):
     """The visitor id lives in Flask's signed session cookie: HttpOnly, SameSite=Lax, kept."""
     response = client.get("/c/DEMO")
