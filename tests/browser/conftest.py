@@ -1,0 +1,164 @@
+"""Real-browser fixtures: `voicebox serve` on 127.0.0.1 and Debian's Chromium via Playwright.
+
+The tests skip when /usr/bin/chromium is missing, unless VOICEBOX_REQUIRE_BROWSER=1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE = os.environ.get("VOICEBOX_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+SECRET = "browser-test-secret-0123456789abcdef"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _voicebox() -> str:
+    return shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
+
+
+@dataclass
+class Served:
+    """A running `voicebox serve` and the folder its database lives in."""
+
+    base: str
+    folder: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str) -> str:
+        """Run a voicebox command against the same database; return its output."""
+        result = subprocess.run(
+            [_voicebox(), *args],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def export(self, code: str) -> list[dict[str, str]]:
+        """The export rows of a check-in, read back from CSV."""
+        return list(csv.DictReader(io.StringIO(self.cli("export", code, "--format", "csv"))))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, or a skip (a failure when VOICEBOX_REQUIRE_BROWSER=1)."""
+    if not CHROMIUM.exists():
+        message = "Chromium is not installed (apt-get install chromium)"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def served(chromium, tmp_path_factory) -> Iterator[Served]:
+    """`voicebox serve` (waitress) with DEMO and a four_cornerstones check-in, CORNER."""
+    folder = tmp_path_factory.mktemp("served")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
+    env["VOICEBOX_DATABASE_URL"] = f"sqlite:///{folder / 'voicebox.db'}"
+    env["VOICEBOX_SECRET_KEY"] = SECRET
+    port = _free_port()
+    server = Served(f"http://127.0.0.1:{port}", folder, env)
+    server.cli(
+        "consultation",
+        "create",
+        "CORNER",
+        "--flow",
+        "four_cornerstones",
+        "--title",
+        "Going well and could be better",
+    )
+    log = (folder / "serve.log").open("w")
+    process = subprocess.Popen(
+        [_voicebox(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"serve stopped early:\n{(folder / 'serve.log').read_text()}")
+            try:
+                with urllib.request.urlopen(server.base + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"serve did not start:\n{(folder / 'serve.log').read_text()}")
+            time.sleep(0.25)
+        yield server
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """One Chromium for the session; each test gets fresh contexts (fresh cookies)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS, timeout=120_000
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """Make browser contexts (phone-sized by default), closed after the test."""
+    made = []
+
+    def make(**options):
+        options.setdefault("viewport", PHONE)
+        context = browser.new_context(**options)
+        context.set_default_timeout(30_000)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()

@@ -1,0 +1,308 @@
+"""The web chat in a real browser: Chromium (Playwright) against `voicebox serve`, with axe.
+
+Zero WCAG 2.2 A/AA violations at every step of both flows; a whole check-in by keyboard
+alone, by mouse, and with JavaScript off; reflow at 320 px; settings that persist; read
+aloud; quick exit; nothing fetched from anywhere but our own server; phone screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from chat_driver import (
+    CORNER_STEPS,
+    DEMO_STEPS,
+    END_WORDS,
+    assert_accessible,
+    button_named,
+    focused,
+    history_untouched,
+    last_bot_text,
+    mark_history,
+    no_sideways_scroll,
+    tab_to,
+    turn_count,
+    wait_for_reply,
+)
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _watch_requests(page, served) -> tuple[list[str], list[str]]:
+    """Record every request and every policy complaint the page makes."""
+    requests: list[str] = []
+    complaints: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            complaints.append(message.text)
+            if "Content Security Policy" in message.text or message.type == "error"
+            else None
+        ),
+    )
+    return requests, complaints
+
+
+def test_whole_check_in_by_keyboard_alone(served, new_context):
+    """DEMO by Tab, Enter and typing only: focus moves to each reply, axe is clean each step."""
+    page = new_context().new_page()
+    requests, complaints = _watch_requests(page, served)
+    page.goto(served.base + "/")
+    assert_accessible(page, "")
+    tab_to(page, lambda f: f.id == "code")
+    page.keyboard.type("demo")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/c/DEMO")
+    assert_accessible(page, "")
+    mark_history(page)
+    for kind, words in DEMO_STEPS:
+        before = turn_count(page)
+        if kind == "choose":
+            tab_to(page, button_named(words))
+            page.keyboard.press("Enter")
+        else:
+            tab_to(page, lambda f: f.id == "answer-text")
+            page.keyboard.type(words)
+            tab_to(page, button_named("Send"))
+            page.keyboard.press("Enter")
+        wait_for_reply(page, before)
+        now = focused(page)
+        assert "turn-bot" in now.classes, f"focus did not move to the reply: {now}"
+        assert history_untouched(page), "the history was drawn again"
+        assert page.locator("#log .turn-you").last.inner_text().endswith(words)
+        assert_accessible(page, f"after {words!r}")
+    assert END_WORDS in last_bot_text(page)
+    assert page.url.endswith("/c/DEMO")  # never reloaded
+    assert all(url.startswith(served.base + "/") for url in requests), requests
+    assert complaints == []
+    rows = [r for r in served.export("DEMO") if r["answer"] == "The corridors are too busy"]
+    assert len(rows) == 1 and rows[0]["channel"] == "web" and rows[0]["kind"] == "pants"
+
+
+def test_whole_four_cornerstones_by_mouse(served, new_context):
+    """CORNER by clicking buttons found by their accessible names; axe clean at every step."""
+    page = new_context().new_page()
+    requests, complaints = _watch_requests(page, served)
+    page.goto(served.base + "/c/corner")
+    assert_accessible(page, "")
+    for kind, words in CORNER_STEPS:
+        before = turn_count(page)
+        if kind == "type":
+            page.get_by_label("Your answer").fill(words)
+            page.get_by_role("button", name="Send", exact=True).click()
+        else:
+            page.get_by_role("button", name=words, exact=True).click()
+        wait_for_reply(page, before)
+        assert_accessible(page, f"after {words!r}")
+    assert "kept your answers" not in last_bot_text(page)
+    assert page.get_by_role("button", name="Start again", exact=True).is_visible()
+    assert all(url.startswith(served.base + "/") for url in requests), requests
+    assert complaints == []
+    rows = served.export("CORNER")
+    mine = [r for r in rows if r["answer"] == "They talk to me, not my mum"]
+    assert len(mine) == 1 and mine[0]["channel"] == "web" and mine[0]["topic"] == "communicate"
+
+
+@pytest.mark.parametrize(("code", "steps"), [("DEMO", DEMO_STEPS), ("CORNER", CORNER_STEPS)])
+def test_whole_check_in_with_javascript_off(served, browser, new_context, code, steps):
+    """Plain forms: each answer is a page load; focus lands on the reply; axe clean each page."""
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto(f"{served.base}/c/{code}")
+    assert_accessible(page, "", browser)
+    for kind, words in steps:
+        with page.expect_navigation():
+            if kind == "type":
+                page.get_by_label("Your answer").fill(words)
+                page.get_by_role("button", name="Send", exact=True).click()
+            else:
+                page.get_by_role("button", name=words, exact=True).click()
+        assert page.url.endswith(f"/c/{code}")
+        page.wait_for_function("document.activeElement.id === 'now'", timeout=10_000)
+        assert page.locator("#log .turn-you").last.inner_text().endswith(words)
+        assert_accessible(page, f"after {words!r}", browser)
+    assert page.get_by_role("button", name="Start again", exact=True).is_visible()
+    assert page.locator(".read-aloud").first.is_hidden()  # no script, no read aloud
+
+
+PAGES_320 = ["/", "/about", "/who-sees-my-answers", "/settings", "/c/NOPE", "/away"]
+
+
+@pytest.mark.parametrize("size", ["usual", "bigger"])
+def test_no_sideways_scrolling_at_320_pixels(served, new_context, size):
+    """Every page fits 320 CSS pixels (and 640, which is 1280 at 200% zoom), even bigger text."""
+    context = new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    if size == "bigger":
+        page.goto(served.base + "/settings")
+        page.get_by_label("Bigger", exact=True).check()
+        page.get_by_role("button", name="Save my choices").click()
+        page.wait_for_url("**saved=1")
+    for path in PAGES_320:
+        page.goto(served.base + path)
+        assert no_sideways_scroll(page), path
+    page.goto(served.base + "/c/DEMO")
+    for kind, words in [*DEMO_STEPS[:3], ("type", "x" * 300)]:
+        assert no_sideways_scroll(page), words
+        before = turn_count(page)
+        if kind == "type":
+            page.get_by_label("Your answer").fill(words)
+            page.get_by_role("button", name="Send", exact=True).click()
+        else:
+            page.get_by_role("button", name=words, exact=True).click()
+        wait_for_reply(page, before)
+    assert no_sideways_scroll(page)
+    page.set_viewport_size({"width": 640, "height": 800})
+    assert no_sideways_scroll(page)
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('button, a, textarea, input')]
+            .filter(el => el.offsetParent !== null)
+            .map(el => {
+                const r = el.getBoundingClientRect();
+                return [r.width, r.height, el.innerText];
+            })
+            .filter(([w, h, t]) => !(w >= 44 && h >= 44))"""
+    )
+    small = [s for s in sizes if s[2] and "\n" not in s[2] and s[2] not in _INLINE_LINKS]
+    assert small == [], small
+
+
+# Links inside sentences may be smaller than 44 px (WCAG 2.5.8 lets inline links be).
+_INLINE_LINKS = {"Who sees my answers?", "Change how it looks", "About Voicebox", "Voicebox"}
+
+
+def test_settings_persist_across_reloads(served, new_context):
+    """Bigger text, strong colours and no pictures: saved in a cookie and used after reload."""
+    context = new_context()
+    page = context.new_page()
+    page.goto(served.base + "/c/DEMO")
+    page.get_by_role("link", name="Change how it looks").click()
+    page.get_by_label("Bigger", exact=True).check()
+    page.get_by_label("Strong colours: black and white").check()
+    page.get_by_label("No, only words").check()
+    page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_url("**/c/DEMO")
+    assert page.get_by_role("status").inner_text() == "Your changes are saved."
+    for _ in range(2):
+        classes = page.evaluate("document.documentElement.className")
+        assert {"text-bigger", "colours-strong", "no-pictures"} <= set(classes.split())
+        assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "24px"
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
+        assert page.locator(".choice img").count() == 0
+        assert page.get_by_role("button", name="Yes, that is OK", exact=True).is_visible()
+        assert_accessible(page, "")
+        page = context.new_page()  # a new tab: the same choices
+        page.goto(served.base + "/c/DEMO")
+
+
+def test_device_contrast_and_motion_preferences_are_respected(served, new_context):
+    """prefers-contrast: more gives strong colours unless the person chose usual colours."""
+    context = new_context(contrast="more", reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(served.base + "/c/DEMO")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
+    assert_accessible(page, "")
+    transition = page.evaluate(
+        "getComputedStyle(document.querySelector('.choice')).transitionDuration"
+    )
+    assert transition in ("0s", "")
+    page.goto(served.base + "/settings")
+    page.get_by_label("Usual colours").check()
+    page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_url("**saved=1")
+    page.goto(served.base + "/c/DEMO")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+
+
+def test_read_aloud_uses_the_browsers_speech(served, new_context):
+    """Read aloud speaks the message (and the choices) with speechSynthesis."""
+    context = new_context()
+    context.add_init_script(
+        """window.__spoken = [];
+        window.speechSynthesis.speak = (utterance) => { window.__spoken.push(utterance.text); };"""
+    )
+    page = context.new_page()
+    page.goto(served.base + "/c/DEMO")
+    readers = page.get_by_role("button", name="Read aloud")
+    assert readers.count() == 2
+    readers.last.click()
+    spoken = page.evaluate("window.__spoken")
+    assert spoken[-1].startswith("Grown-ups who help this group")
+    assert spoken[-1].endswith("You can choose: Yes, that is OK, or No thanks.")
+    assert page.get_by_role("button", name="Stop reading").count() == 1
+
+
+def test_read_aloud_is_hidden_without_speech(served, new_context):
+    """Where the browser has no speech, there are no Read aloud buttons."""
+    context = new_context()
+    context.add_init_script("delete window.SpeechSynthesisUtterance;")
+    page = context.new_page()
+    page.goto(served.base + "/c/DEMO")
+    assert page.get_by_role("button", name="Read aloud").count() == 0
+
+
+def test_quick_exit_leaves_and_replaces_the_history_entry(served, new_context):
+    """Exit this page goes to a neutral page at once; Back does not return to the check-in."""
+    page = new_context().new_page()
+    page.goto(served.base + "/")
+    page.goto(served.base + "/c/DEMO")
+    page.get_by_role("link", name="Exit this page").click()
+    page.wait_for_url("**/away")
+    assert "Voicebox" not in page.content()
+    page.go_back()
+    assert page.url == served.base + "/"
+
+
+def test_quick_exit_works_with_javascript_off(served, new_context):
+    """Without script, Exit this page is a plain link to the neutral page."""
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto(served.base + "/c/DEMO")
+    page.get_by_role("link", name="Exit this page").click()
+    page.wait_for_url("**/away")
+
+
+def test_every_page_is_clean_and_local(served, new_context):
+    """The other pages: axe clean, and nothing fetched from anywhere else."""
+    page = new_context().new_page()
+    requests, complaints = _watch_requests(page, served)
+    for path in ["/", "/about", "/who-sees-my-answers", "/settings", "/c/NOPE", "/join?code=zz"]:
+        page.goto(served.base + path)
+        assert_accessible(page, path)
+    assert all(url.startswith(served.base + "/") for url in requests), requests
+    assert [c for c in complaints if "404" not in c] == []
+
+
+def test_phone_screenshots(served, new_context):
+    """Phone-size pictures of the landing page, a choice, a text question and the end."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = new_context(device_scale_factor=1, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(served.base + "/")
+    page.get_by_label("Type the code your group gave you").fill("DEMO")
+    shots = {"landing": SCREENSHOTS / "landing.png"}
+    page.screenshot(path=shots["landing"])
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url("**/c/DEMO")
+    for kind, words in DEMO_STEPS:
+        before = turn_count(page)
+        if kind == "type":
+            page.get_by_label("Your answer").fill(words)
+            page.get_by_role("button", name="Send", exact=True).click()
+        else:
+            page.get_by_role("button", name=words, exact=True).click()
+        wait_for_reply(page, before)
+        page.mouse.move(0, 0)
+        if words == "Yes, that is OK":
+            shots["choice"] = SCREENSHOTS / "choice.png"
+            page.screenshot(path=shots["choice"])
+        if words == "Good":
+            page.get_by_label("Your answer").fill("My teacher explains things")
+            shots["text"] = SCREENSHOTS / "text.png"
+            page.screenshot(path=shots["text"])
+            page.get_by_label("Your answer").fill("")
+    shots["end"] = SCREENSHOTS / "end.png"
+    page.screenshot(path=shots["end"])
+    for path in shots.values():
+        assert path.stat().st_size < 200_000, path
