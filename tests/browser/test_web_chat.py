@@ -216,6 +216,36 @@ def test_device_contrast_and_motion_preferences_are_respected(served, new_contex
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
 
 
+def test_script_says_what_went_wrong(served, new_context):
+    """An empty answer puts focus in the box with the reason; a lost connection is said."""
+    context = new_context()
+    page = context.new_page()
+    page.goto(served.base + "/c/DEMO")
+    for words in DEMO_STEPS[:3]:
+        before = turn_count(page)
+        page.get_by_role("button", name=words[1], exact=True).click()
+        wait_for_reply(page, before)
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_function("document.activeElement.id === 'answer-text'")
+    box = page.get_by_label("Your answer")
+    assert box.get_attribute("aria-invalid") == "true"
+    assert (
+        page.get_by_role("status").inner_text() == "Please type your answer first, or press Skip."
+    )
+    assert_accessible(page, "with the error shown")
+    context.set_offline(True)
+    box.fill("My teacher explains things")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_function(
+        "document.getElementById('status').textContent.startsWith('Sorry, that did not send')"
+    )
+    context.set_offline(False)
+    before = turn_count(page)
+    page.get_by_role("button", name="Send", exact=True).click()
+    wait_for_reply(page, before)
+    assert "What is not good" in last_bot_text(page)
+
+
 def test_read_aloud_uses_the_browsers_speech(served, new_context):
     """Read aloud speaks the message (and the choices) with speechSynthesis."""
     context = new_context()
