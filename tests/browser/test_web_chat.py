@@ -312,7 +312,7 @@ def test_phone_screenshots(served, new_context):
     page.goto(served.base + "/")
     page.get_by_label("Type the code your group gave you").fill("DEMO")
     shots = {"landing": SCREENSHOTS / "landing.png"}
-    page.screenshot(path=shots["landing"])
+    page.screenshot(path=shots["landing"], animations="disabled")
     page.get_by_role("button", name="Start").click()
     page.wait_for_url("**/c/DEMO")
     for kind, words in DEMO_STEPS:
@@ -326,13 +326,13 @@ def test_phone_screenshots(served, new_context):
         page.mouse.move(0, 0)
         if words == "Yes, that is OK":
             shots["choice"] = SCREENSHOTS / "choice.png"
-            page.screenshot(path=shots["choice"])
+            page.screenshot(path=shots["choice"], animations="disabled")
         if words == "Good":
             page.get_by_label("Your answer").fill("My teacher explains things")
             shots["text"] = SCREENSHOTS / "text.png"
-            page.screenshot(path=shots["text"])
+            page.screenshot(path=shots["text"], animations="disabled")
             page.get_by_label("Your answer").fill("")
     shots["end"] = SCREENSHOTS / "end.png"
-    page.screenshot(path=shots["end"])
+    page.screenshot(path=shots["end"], animations="disabled")
     for path in shots.values():
         assert path.stat().st_size < 200_000, path
