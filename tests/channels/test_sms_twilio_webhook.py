@@ -317,6 +317,16 @@ def test_twilio_opt_out_type(sms, label, body, opt_out, expected, opted_out):
         assert sms.send("hello") == []
 
 
+def test_yes_flagged_by_twilio_as_opt_in_still_answers(sms):
+    """Twilio counts YES as an opt-in word: with OptOutType=START it still answers consent."""
+    sms.send("DEMO")
+    texts = sms.send("yes", OptOutType="START")
+    assert "Which part of your life" in "\n".join(texts)
+    assert not sms.participant().opted_out
+    with sms.services.database.engine.connect() as conn:
+        assert conn.execute(select(Conversation.consent)).scalar_one() == "given"
+
+
 # -- hostile and odd input ---------------------------------------------------------------------
 
 HOSTILE = [
