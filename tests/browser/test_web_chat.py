@@ -120,7 +120,7 @@ def test_whole_check_in_with_javascript_off(served, browser, new_context, code, 
             else:
                 page.get_by_role("button", name=words, exact=True).click()
         assert page.url.endswith(f"/c/{code}")
-        page.wait_for_function("document.activeElement.id === 'now'", timeout=10_000)
+        page.wait_for_function("() => document.activeElement.id === 'now'", timeout=10_000)
         assert page.locator("#log .turn-you").last.inner_text().endswith(words)
         assert_accessible(page, f"after {words!r}", browser)
     assert page.get_by_role("button", name="Start again", exact=True).is_visible()
@@ -226,7 +226,7 @@ def test_script_says_what_went_wrong(served, new_context):
         page.get_by_role("button", name=words[1], exact=True).click()
         wait_for_reply(page, before)
     page.get_by_role("button", name="Send", exact=True).click()
-    page.wait_for_function("document.activeElement.id === 'answer-text'")
+    page.wait_for_function("() => document.activeElement.id === 'answer-text'")
     box = page.get_by_label("Your answer")
     assert box.get_attribute("aria-invalid") == "true"
     assert (
@@ -237,7 +237,7 @@ def test_script_says_what_went_wrong(served, new_context):
     box.fill("My teacher explains things")
     page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_function(
-        "document.getElementById('status').textContent.startsWith('Sorry, that did not send')"
+        "() => document.getElementById('status').textContent.startsWith('Sorry, that did not send')"
     )
     context.set_offline(False)
     before = turn_count(page)
