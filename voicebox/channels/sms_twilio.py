@@ -22,7 +22,6 @@ import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -394,7 +393,6 @@ class _Webhook:
     services: Services
     validator: RequestValidator
     public_url: str | None
-    writer: AbstractContextManager[Any]  # one message at a time on SQLite (see _set_up)
 
 
 _EXTENSION = "voicebox.sms_twilio"
@@ -406,13 +404,7 @@ def _set_up(state: Any) -> None:
     app: Flask = state.app
     services: Services = app.extensions["voicebox"]
     token = services.options.get("twilio_auth_token") or ""
-    # SQLite lets one transaction write at a time, and the store begins each message with
-    # BEGIN IMMEDIATE. Waiting server threads would sleep in SQLite's busy handler (1, 2,
-    # 5, 10 ms...) and wake late; queueing them on a lock instead hands over at once.
-    writer = threading.Lock() if services.database.is_sqlite else nullcontext()
-    app.extensions[_EXTENSION] = _Webhook(
-        services, RequestValidator(token), services.public_url, writer
-    )
+    app.extensions[_EXTENSION] = _Webhook(services, RequestValidator(token), services.public_url)
 
 
 blueprint.record(_set_up)
@@ -488,8 +480,7 @@ def inbound() -> Response:
     except InvalidRequest:
         return _xml(_EMPTY, 400)
     try:
-        with webhook.writer:
-            replies = webhook.services.engine.handle(message)
+        replies = webhook.services.engine.handle(message)
     except Exception as exc:  # never a traceback or a phone number in the log
         log.error("SMS message %s could not be handled: %s", message.message_id, type(exc).__name__)
         return _xml(_EMPTY, 503)
@@ -509,7 +500,7 @@ def status() -> Response:
         return Response(status=400)
     if report is not None:
         try:
-            with webhook.writer:
+            with webhook.services.database.writer:
                 record_status(webhook.services.database, report)
         except Exception as exc:
             log.error("status of SMS %s not kept: %s", report.sid, type(exc).__name__)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,12 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite lets one transaction write at a time, and the store begins each message
+        # with BEGIN IMMEDIATE. Threads that lose the race sleep in SQLite's busy handler
+        # (1, 2, 5, 10 ms...) and wake late; queueing them on a lock hands over at once.
+        self.writer: AbstractContextManager[object] = (
+            threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        )
 
     @property
     def is_sqlite(self) -> bool:

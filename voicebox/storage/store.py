@@ -267,7 +267,7 @@ class SqlStore:
     @contextmanager
     def begin(self, inbound: InboundMessage) -> Iterator[SqlTurn | None]:
         """One transaction for one message; None when the message id was seen before."""
-        with self.database.engine.begin() as conn:
+        with self.database.writer, self.database.engine.begin() as conn:
             if inbound.message_id:
                 seen = conn.execute(
                     self._insert_message_id,
