@@ -67,7 +67,8 @@ _SELECT_CONSULTATION = select(
 _BY_PARTICIPANT = _SELECT_CONVERSATION.where(
     _conversations.c.participant_id == bindparam("participant_id")
 )
-_BY_PARTICIPANT_AND_CODE = _BY_PARTICIPANT.where(_consultations.c.code == bindparam("code"))
+# A person's latest conversation in one consultation (the web chat's page reads it too).
+LATEST_CONVERSATION_FOR_CODE = _BY_PARTICIPANT.where(_consultations.c.code == bindparam("code"))
 _CONSULTATION_BY_CODE = _SELECT_CONSULTATION.where(_consultations.c.code == bindparam("code"))
 _PARTICIPANT_BY_KEY = (
     select(_participants.c.id, _participants.c.pseudonym, _participants.c.opted_out)
@@ -283,7 +284,7 @@ class SqlStore:
             participant_id, participant = self._lock_participant(conn, inbound)
             if inbound.consultation:
                 row = conn.execute(
-                    _BY_PARTICIPANT_AND_CODE,
+                    LATEST_CONVERSATION_FOR_CODE,
                     {
                         "participant_id": participant_id,
                         "code": inbound.consultation.strip().upper(),

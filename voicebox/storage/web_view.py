@@ -12,6 +12,7 @@ from voicebox.storage.database import Database
 from voicebox.storage.models import Consultation, Conversation, TranscriptMessage
 from voicebox.storage.models import Participant as ParticipantRow
 from voicebox.storage.pseudonyms import address_key
+from voicebox.storage.store import LATEST_CONVERSATION_FOR_CODE
 
 _participants = ParticipantRow.__table__
 _consultations = Consultation.__table__
@@ -21,20 +22,6 @@ _transcript = TranscriptMessage.__table__
 MAX_TRANSCRIPT = 400  # the page shows at most this many of the latest lines
 
 _PARTICIPANT = select(_participants.c.id, _participants.c.opted_out)
-_CONVERSATION = (
-    select(
-        _conversations.c.id,
-        _conversations.c.step,
-        _conversations.c.consent,
-        _conversations.c.state,
-        _conversations.c.ended_at,
-        _consultations.c.code,
-        _consultations.c.flow_id,
-    )
-    .join(_consultations, _consultations.c.id == _conversations.c.consultation_id)
-    .order_by(_conversations.c.id.desc())
-    .limit(1)
-)
 _TRANSCRIPT = select(
     _transcript.c.id,
     _transcript.c.direction,
@@ -98,10 +85,8 @@ class WebView:
             if person is None:
                 return WebPlace()
             row = conn.execute(
-                _CONVERSATION.where(
-                    _conversations.c.participant_id == person.id,
-                    _consultations.c.code == code.strip().upper(),
-                )
+                LATEST_CONVERSATION_FOR_CODE,
+                {"participant_id": person.id, "code": code.strip().upper()},
             ).first()
         conversation = None
         if row is not None:
