@@ -1,29 +1,12 @@
 """`voicebox serve` from an empty folder: schema, demo, health check, production server."""
 
 import json
-import os
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _voicebox() -> list[str]:
-    found = shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
-    return [found]
+from serve_process import VOICEBOX, ServeProcess, clean_env, free_port
 
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -34,41 +17,7 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
         return error.code, dict(error.headers), error.read()
 
 
-class Server:
-    """A `voicebox serve` process on 127.0.0.1, stopped by its process id."""
-
-    def __init__(self, folder: Path, *args: str) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
-        self.log = folder / "serve.log"
-        self.process = subprocess.Popen(
-            [*_voicebox(), "serve", "--port", str(self.port), *args],
-            cwd=folder,
-            env=env,
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve stopped early:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail(f"serve did not start:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+Server = ServeProcess
 
 
 @pytest.fixture
@@ -90,7 +39,7 @@ def test_serve_from_an_empty_folder(served):
     assert secret.exists() and oct(secret.stat().st_mode & 0o777) == "0o600"
     assert "VOICEBOX_SECRET_KEY is not set" in server.log.read_text()
     listing = subprocess.run(
-        [*_voicebox(), "consultation", "list"], cwd=folder, capture_output=True, text=True
+        [VOICEBOX, "consultation", "list"], cwd=folder, capture_output=True, text=True
     )
     assert listing.returncode == 0
     assert "DEMO" in listing.stdout and "tops_and_pants" in listing.stdout
@@ -121,10 +70,9 @@ def test_serve_no_demo(tmp_path):
 
 def test_serve_unreachable_database_is_one_line(tmp_path):
     """A database that cannot be reached stops serve with one human line, no traceback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
-    env["VOICEBOX_DATABASE_URL"] = f"sqlite:///{tmp_path}/missing/folder/v.db"
+    env = clean_env(VOICEBOX_DATABASE_URL=f"sqlite:///{tmp_path}/missing/folder/v.db")
     result = subprocess.run(
-        [*_voicebox(), "serve", "--port", str(_free_port())],
+        [VOICEBOX, "serve", "--port", str(free_port())],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -4,15 +4,8 @@ the server's own, concurrent deliveries of one MessageSid are handled once, no t
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -20,49 +13,25 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from serve_process import ServeProcess, clean_env
 from twilio.request_validator import RequestValidator
 
 TOKEN = "serve-test-twilio-token-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Served:
-    """`voicebox serve` in a temp folder, stopped by its process id."""
+class Served(ServeProcess):
+    """`voicebox serve` with the SMS channel on (when given a token), on its own SQLite file."""
 
     def __init__(self, folder: Path, token: str | None) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/sms/twilio"
         self.database = folder / "voicebox.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
-        env["VOICEBOX_DATABASE_URL"] = f"sqlite:///{self.database}"
-        env["VOICEBOX_SECRET_KEY"] = "serve-test-secret-0123456789abcdef"
+        env = clean_env(
+            VOICEBOX_DATABASE_URL=f"sqlite:///{self.database}",
+            VOICEBOX_SECRET_KEY="serve-test-secret-0123456789abcdef",
+        )
         if token:
             env["VOICEBOX_TWILIO_AUTH_TOKEN"] = token
-        command = shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
-        self.log = folder / "serve.log"
-        self.process = subprocess.Popen(
-            [command, "serve", "--port", str(self.port)],
-            cwd=folder,
-            env=env,
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve stopped early:\n{self.log.read_text()}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"serve did not start:\n{self.log.read_text()}")
+        super().__init__(folder, env=env)
+        self.url = f"{self.base}/sms/twilio"
 
     def post(self, fields: dict[str, str], signature: str | None = "good") -> tuple[int, bytes]:
         """POST form fields, signed over the server's own URL unless told otherwise."""
@@ -84,16 +53,6 @@ class Served:
         """Rows in a table of the server's database."""
         with sqlite3.connect(self.database) as conn:
             return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-    def stop(self) -> None:
-        """Stop the server we started."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 @pytest.fixture
