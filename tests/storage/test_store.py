@@ -251,3 +251,31 @@ def test_the_same_delivery_at_the_same_moment_is_handled_once(engine):
     assert sorted(bool(r) for r in results) == [False, False, False, True]
     assert _count(db, Answer.id) == before[0] + 1
     assert _count(db, TranscriptMessage.id) == before[1] + 2  # one in, one out
+
+
+def _place(store, address, code=None):
+    """What the store reads for a person's next message: (consultation code, step)."""
+    with store.begin(InboundMessage("web", address, "", consultation=code)) as turn:
+        state = turn.context.conversation
+        return None if state is None else (state.consultation.code, state.step)
+
+
+def test_each_consultation_keeps_its_own_place(engine):
+    """A person in two check-ins gets back to the right one; other people change nothing."""
+    store = engine.store
+    me = "web:visitor-1"
+    assert _place(store, me) is None
+    for number in range(3):  # other people's check-ins in DEMO, some further on than mine
+        other = f"web:other-{number}"
+        for text in ("", "yes", "1", "2"):
+            engine.handle(InboundMessage("web", other, text, consultation="DEMO"))
+    engine.handle(InboundMessage("web", me, "", consultation="DEMO"))
+    engine.handle(InboundMessage("web", me, "yes", consultation="DEMO"))
+    demo_place = _place(store, me, "DEMO")
+    assert demo_place is not None and demo_place[0] == "DEMO"
+    engine.handle(InboundMessage("web", me, "", consultation="CORNER"))
+    corner_place = _place(store, me, "CORNER")
+    assert corner_place is not None and corner_place[0] == "CORNER"
+    assert _place(store, me, "DEMO") == demo_place  # still where I left it
+    assert _place(store, me) == corner_place  # no code: the latest check-in
+    assert _place(store, "web:nobody", "DEMO") is None

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -67,14 +67,61 @@ _SELECT_CONSULTATION = select(
 _BY_PARTICIPANT = _SELECT_CONVERSATION.where(
     _conversations.c.participant_id == bindparam("participant_id")
 )
+# The code as a subquery and the latest id as max(): SQLite then walks the person's few
+# conversations (by the participant index), not every conversation of the consultation.
+_code_of = _consultations.alias("code_of")
+_CONSULTATION_ID = (
+    select(_code_of.c.id)
+    .where(_code_of.c.code == bindparam("code"))
+    .correlate(None)
+    .scalar_subquery()
+)
+_theirs = _conversations.alias("theirs")
+
+
+def _latest_id(participant_id: Any, for_code: bool) -> Any:
+    """The id of a person's latest conversation (in the consultation :code, when for_code)."""
+    latest = select(func.max(_theirs.c.id)).where(_theirs.c.participant_id == participant_id)
+    if for_code:
+        latest = latest.where(_theirs.c.consultation_id == _CONSULTATION_ID)
+    return latest.correlate_except(_theirs).scalar_subquery()
+
+
 # A person's latest conversation in one consultation (the web chat's page reads it too).
-LATEST_CONVERSATION_FOR_CODE = _BY_PARTICIPANT.where(_consultations.c.code == bindparam("code"))
+LATEST_CONVERSATION_FOR_CODE = _SELECT_CONVERSATION.where(
+    _conversations.c.id == _latest_id(bindparam("participant_id"), for_code=True)
+)
 _CONSULTATION_BY_CODE = _SELECT_CONSULTATION.where(_consultations.c.code == bindparam("code"))
 _PARTICIPANT_BY_KEY = (
     select(_participants.c.id, _participants.c.pseudonym, _participants.c.opted_out)
     .where(_participants.c.key_hash == bindparam("key"))
     .with_for_update()
 )
+
+
+def _person_and_latest(for_code: bool) -> Any:
+    """A person and their latest conversation (in the consultation :code, when for_code)."""
+    latest = _latest_id(_participants.c.id, for_code)
+    return (
+        select(
+            _participants.c.id.label("participant_id"),
+            _participants.c.pseudonym,
+            _participants.c.opted_out,
+            *_SELECT_CONVERSATION.selected_columns,
+        )
+        .select_from(
+            _participants.outerjoin(_conversations, _conversations.c.id == latest).outerjoin(
+                _consultations, _consultations.c.id == _conversations.c.consultation_id
+            )
+        )
+        .where(_participants.c.key_hash == bindparam("key"))
+    )
+
+
+# SQLite only: BEGIN IMMEDIATE already keeps every other writer out, so one statement can
+# read both. PostgreSQL must lock the person first and read the conversation after the lock.
+_PERSON_AND_LATEST = _person_and_latest(for_code=False)
+_PERSON_AND_LATEST_FOR_CODE = _person_and_latest(for_code=True)
 _UPDATE_PARTICIPANT = update(_participants).where(_participants.c.id == bindparam("row_id"))
 _UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindparam("row_id"))
 _INSERT_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
@@ -281,17 +328,7 @@ class SqlStore:
                 if seen.first() is None:
                     yield None
                     return
-            participant_id, participant = self._lock_participant(conn, inbound)
-            if inbound.consultation:
-                row = conn.execute(
-                    LATEST_CONVERSATION_FOR_CODE,
-                    {
-                        "participant_id": participant_id,
-                        "code": inbound.consultation.strip().upper(),
-                    },
-                ).first()
-            else:
-                row = conn.execute(_BY_PARTICIPANT, {"participant_id": participant_id}).first()
+            participant_id, participant, row = self._read(conn, inbound)
             state = None
             if row is not None:
                 state = ConversationState.restore(
@@ -312,11 +349,28 @@ class SqlStore:
                 state,
             )
 
+    def _read(self, conn: Connection, inbound: InboundMessage) -> tuple[int, Participant, Any]:
+        """The participant (created on their first message) and their latest conversation."""
+        key = address_key(self.secret, inbound.channel, inbound.address)
+        code = inbound.consultation.strip().upper() if inbound.consultation else None
+        if self.database.is_sqlite:
+            statement = _PERSON_AND_LATEST_FOR_CODE if code else _PERSON_AND_LATEST
+            row = conn.execute(statement, {"key": key, "code": code}).first()
+            if row is not None:
+                person = Participant(pseudonym=row.pseudonym, opted_out=row.opted_out)
+                return row.participant_id, person, row if row.id is not None else None
+        participant_id, participant = self._lock_participant(conn, inbound, key)
+        if code:
+            latest = LATEST_CONVERSATION_FOR_CODE
+            row = conn.execute(latest, {"participant_id": participant_id, "code": code}).first()
+        else:
+            row = conn.execute(_BY_PARTICIPANT, {"participant_id": participant_id}).first()
+        return participant_id, participant, row
+
     def _lock_participant(
-        self, conn: Connection, inbound: InboundMessage
+        self, conn: Connection, inbound: InboundMessage, key: str
     ) -> tuple[int, Participant]:
         """Find or create the participant, holding a row lock until commit (PostgreSQL)."""
-        key = address_key(self.secret, inbound.channel, inbound.address)
         row = conn.execute(_PARTICIPANT_BY_KEY, {"key": key}).first()
         attempt = 0
         while row is None:
