@@ -67,7 +67,7 @@ def free_port() -> int:
 class Server:
     """`voicebox serve` in a subprocess, on a fresh SQLite database."""
 
-    def __init__(self, threads: int, cpu: int | None = None) -> None:
+    def __init__(self, threads: int | None, cpu: int | None = None) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="voicebox-bench-"))
         self.port = free_port()
         self.database = self.folder / "voicebox.db"
@@ -81,7 +81,8 @@ class Server:
         self.log = (self.folder / "serve.log").open("w")
         pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
         self.process = subprocess.Popen(
-            [command, "serve", "--port", str(self.port), "--threads", str(threads)],
+            [command, "serve", "--port", str(self.port)]
+            + ([] if threads is None else ["--threads", str(threads)]),
             cwd=self.folder,
             env=env,
             stdout=self.log,
@@ -313,7 +314,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
     parser.add_argument("--clients", type=int, default=4, help="client processes (connections)")
     parser.add_argument("--participants", type=int, default=400, help="people mid check-in")
-    parser.add_argument("--server-threads", type=int, default=8, help="waitress threads")
+    parser.add_argument(
+        "--server-threads", type=int, help="`voicebox serve --threads` (default: serve's own)"
+    )
     parser.add_argument("--rate", type=float, help="only a fixed-rate run at this rate")
     parser.add_argument(
         "--pin-server",
@@ -322,10 +325,12 @@ def main() -> None:
         help="run the server on this one CPU only (Linux), as `taskset -c CPU voicebox serve`",
     )
     args = parser.parse_args()
+    threads = f"{args.server_threads or 'the default number of'} threads"
+    if args.pin_server is not None:
+        threads += f" pinned to CPU {args.pin_server}"
     print(
         f"voicebox SMS webhook benchmark: Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, SQLite, one server process with {args.server_threads} "
-        f"threads{'' if args.pin_server is None else f' pinned to CPU {args.pin_server}'}, "
+        f"{os.cpu_count()} CPUs, SQLite, one server process with {threads}, "
         f"{args.clients} clients, {args.participants} participants, "
         f"{args.seconds:g} s a run, best of {args.runs}",
         flush=True,
