@@ -461,6 +461,16 @@ def _signed_form(webhook: _Webhook) -> Mapping[str, str] | None:
     return None
 
 
+def _signed_request() -> tuple[_Webhook, Mapping[str, str] | None]:
+    """This app's webhook set-up, and the request's form when Twilio signed it."""
+    webhook: _Webhook = current_app.extensions[_EXTENSION]
+    return webhook, _signed_form(webhook)
+
+
+def _forbidden() -> Response:
+    return Response("Forbidden\n", status=403, content_type="text/plain; charset=utf-8")
+
+
 def _xml(body: str, status: int = 200) -> Response:
     return Response(body, status=status, content_type="text/xml; charset=utf-8")
 
@@ -471,10 +481,9 @@ _EMPTY = render_twiml([])
 @blueprint.post("/twilio")
 def inbound() -> Response:
     """Twilio's incoming message webhook: check the signature, run the engine, answer TwiML."""
-    webhook: _Webhook = current_app.extensions[_EXTENSION]
-    form = _signed_form(webhook)
+    webhook, form = _signed_request()
     if form is None:
-        return Response("Forbidden\n", status=403, content_type="text/plain; charset=utf-8")
+        return _forbidden()
     try:
         message = parse_inbound(form)
     except InvalidRequest:
@@ -490,10 +499,9 @@ def inbound() -> Response:
 @blueprint.post("/twilio/status")
 def status() -> Response:
     """Twilio's status callback for messages we sent: keep the delivery status."""
-    webhook: _Webhook = current_app.extensions[_EXTENSION]
-    form = _signed_form(webhook)
+    webhook, form = _signed_request()
     if form is None:
-        return Response("Forbidden\n", status=403, content_type="text/plain; charset=utf-8")
+        return _forbidden()
     try:
         report = parse_status(form)
     except InvalidRequest:
