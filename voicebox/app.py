@@ -49,9 +49,11 @@ def build_services(settings: Settings) -> Services:
         "twilio_auth_token": settings.twilio_auth_token,
         "twilio_from": settings.twilio_from,
         "twilio_api_url": settings.twilio_api_url,
+        "twilio_rate": settings.twilio_rate,
         "telegram_token": settings.telegram_token,
         "telegram_secret": settings.telegram_secret,
         "telegram_api_url": settings.telegram_api_url,
+        "web_pictures": settings.web_pictures,
     }
     return Services(database, store, engine, secret, settings.public_url, options)
 

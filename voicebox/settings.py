@@ -33,9 +33,11 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    twilio_rate: str | None = None  # segments a second; the SMS channel checks it
     telegram_token: str | None = None
     telegram_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    web_pictures: str | None = None  # a folder with set.yaml: a school's own picture set
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,9 +56,11 @@ class Settings:
             twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
             twilio_from=get("TWILIO_FROM"),
             twilio_api_url=(get("TWILIO_API_URL") or cls.twilio_api_url).rstrip("/"),
+            twilio_rate=get("TWILIO_RATE"),
             telegram_token=get("TELEGRAM_TOKEN"),
             telegram_secret=get("TELEGRAM_SECRET"),
             telegram_api_url=(get("TELEGRAM_API_URL") or cls.telegram_api_url).rstrip("/"),
+            web_pictures=get("WEB_PICTURES"),
         )
 
     def secret_file(self) -> Path:
@@ -82,11 +86,12 @@ class Settings:
                     return value.encode()
             value = secrets.token_hex(32)
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it a moment ago: use theirs
+                return path.read_text(encoding="utf-8").strip().encode()
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(value + "\n")
-        except FileExistsError:
-            return path.read_text(encoding="utf-8").strip().encode()
         except OSError as exc:
             raise SettingsError(f"cannot keep a secret key in {path}: {exc.strerror}") from None
         log.warning(

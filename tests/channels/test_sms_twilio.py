@@ -36,7 +36,7 @@ from voicebox.channels.sms_twilio import (
     signed_url,
     to_gsm7,
 )
-from voicebox.storage.services import Services
+from voicebox.settings import Settings
 
 # -- GSM-7 ---------------------------------------------------------------------------------
 
@@ -546,5 +546,4 @@ RATE_SETTING_CASES = [
 )
 def test_sender_rate(label, env, expected):
     """VOICEBOX_TWILIO_RATE: segments a second, default 1."""
-    services = Services(None, None, None, b"", None, {})  # type: ignore[arg-type]
-    assert sender_rate(services, env) == expected
+    assert sender_rate(Settings.from_env(env).twilio_rate) == expected

@@ -79,6 +79,7 @@ class SmsHarness:
             twilio_auth_token=options.get("token", SMS_TOKEN),
             twilio_from=options.get("sender", SMS_OUR_NUMBER),
             twilio_api_url=options.get("api_url", "https://api.twilio.com"),
+            twilio_rate=options.get("rate"),
         )
         self.services = build_services(self.settings)
         self.services.database.upgrade()

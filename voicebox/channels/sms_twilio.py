@@ -14,7 +14,6 @@ import hmac
 import json
 import logging
 import math
-import os
 import re
 import threading
 import time
@@ -667,10 +666,8 @@ def outbound_body(message: OutboundMessage) -> str:
     return to_gsm7(message.as_text())[:MAX_OUTBOUND_CHARS]
 
 
-def sender_rate(services: Services, env: Mapping[str, str] | None = None) -> float:
-    """Segments a second: the twilio_rate option, else VOICEBOX_TWILIO_RATE, else 1."""
-    env = os.environ if env is None else env
-    value = services.options.get("twilio_rate") or env.get("VOICEBOX_TWILIO_RATE", "").strip()
+def sender_rate(value: str | None) -> float:
+    """Segments a second from VOICEBOX_TWILIO_RATE's value; 1 when unset or unusable."""
     if not value:
         return DEFAULT_RATE
     try:
@@ -703,5 +700,5 @@ def build_sender(services: Services) -> TwilioSender | None:
         sender=sender,
         api_url=options.get("twilio_api_url") or "https://api.twilio.com",
         status_callback=f"{public.rstrip('/')}{STATUS_PATH}" if public else None,
-        rate=sender_rate(services),
+        rate=sender_rate(options.get("twilio_rate")),
     )

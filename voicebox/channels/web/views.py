@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -95,7 +94,7 @@ def _look() -> Look:
 
 def _picture_sets() -> tuple:
     folder = current_app.config.get(PICTURES_SETTING) or _services().options.get("web_pictures")
-    return picture_sets(folder or os.environ.get(PICTURES_SETTING) or None)
+    return picture_sets(folder or None)
 
 
 def _picture_url(option: ChoiceOption) -> str | None:
