@@ -355,7 +355,7 @@ def record_status(database: Database, report: StatusReport) -> bool:
     values: dict[str, Any] = {"delivery_status": report.status}
     if report.error_code:
         values["delivery_error"] = report.error_code
-    with database.engine.begin() as conn:
+    with database.transaction() as conn:
         changed = conn.execute(
             update(_outbox)
             .where(
@@ -507,8 +507,7 @@ def status() -> Response:
         return Response(status=400)
     if report is not None:
         try:
-            with webhook.services.database.writer:
-                record_status(webhook.services.database, report)
+            record_status(webhook.services.database, report)
         except Exception as exc:
             log.error("status of SMS %s not kept: %s", report.sid, type(exc).__name__)
             return Response(status=503)

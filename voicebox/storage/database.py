@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,12 +81,19 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite lets one transaction write at a time, and the store begins each message
+        # SQLite lets one transaction write at a time, and every transaction here begins
         # with BEGIN IMMEDIATE. Threads that lose the race sleep in SQLite's busy handler
         # (1, 2, 5, 10 ms...) and wake late; queueing them on a lock hands over at once.
+        # Every writer in this process (store, outbox, status callbacks) uses transaction().
         self.writer: AbstractContextManager[object] = (
             threading.RLock() if self.dialect == "sqlite" else nullcontext()
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction, committed at the end; on SQLite, one at a time (see writer)."""
+        with self.writer, self.engine.begin() as connection:
+            yield connection
 
     @property
     def is_sqlite(self) -> bool:

@@ -96,7 +96,7 @@ class Dispatcher:
         stale = now - self.stale_after
         due = and_(_outbox.c.status == "queued", _outbox.c.next_attempt_at <= now)
         stuck = and_(_outbox.c.status == "sending", _outbox.c.next_attempt_at <= stale)
-        with self.database.engine.begin() as conn:
+        with self.database.transaction() as conn:
             rows = conn.execute(
                 select(
                     _outbox.c.id,
@@ -149,7 +149,7 @@ class Dispatcher:
             failure.reason,
         )
         if failure.opted_out:
-            with self.database.engine.begin() as conn:
+            with self.database.transaction() as conn:
                 conn.execute(
                     update(_participants)
                     .where(_participants.c.id == row.participant_id)
@@ -159,7 +159,7 @@ class Dispatcher:
             self._finish(row.id, status="failed", error=failure.reason)
             return
         wait = max(failure.wait or 0.0, self.backoff.delay(attempts))
-        with self.database.engine.begin() as conn:
+        with self.database.transaction() as conn:
             conn.execute(
                 update(_outbox)
                 .where(_outbox.c.id == row.id)
@@ -185,7 +185,7 @@ class Dispatcher:
             values["provider_id"] = provider_id[:64]
         if sent_at is not None:
             values["sent_at"] = sent_at
-        with self.database.engine.begin() as conn:
+        with self.database.transaction() as conn:
             conn.execute(update(_outbox).where(_outbox.c.id == outbox_id).values(**values))
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:

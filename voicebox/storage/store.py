@@ -315,7 +315,7 @@ class SqlStore:
     @contextmanager
     def begin(self, inbound: InboundMessage) -> Iterator[SqlTurn | None]:
         """One transaction for one message; None when the message id was seen before."""
-        with self.database.writer, self.database.engine.begin() as conn:
+        with self.database.transaction() as conn:
             if inbound.message_id:
                 seen = conn.execute(
                     self._insert_message_id,
@@ -424,7 +424,7 @@ class SqlStore:
     def participant_id(self, channel: str, address: str) -> int | None:
         """The participant id for a channel address, if they have written before."""
         key = address_key(self.secret, channel, address)
-        with self.database.engine.begin() as conn:
+        with self.database.transaction() as conn:
             return conn.execute(
                 select(_participants.c.id).where(_participants.c.key_hash == key)
             ).scalar_one_or_none()

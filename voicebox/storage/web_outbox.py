@@ -42,7 +42,7 @@ class WebOutbox:
     def take(self, participant_id: int) -> list[Note]:
         """Mark this person's queued web messages sent and return them, oldest first."""
         now = utcnow()
-        with self.database.engine.begin() as conn:
+        with self.database.transaction() as conn:
             rows = conn.execute(
                 select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at)
                 .where(
@@ -63,7 +63,7 @@ class WebOutbox:
 
     def cancel(self, participant_id: int) -> int:
         """Cancel queued web messages for someone who said STOP; return how many."""
-        with self.database.engine.begin() as conn:
+        with self.database.transaction() as conn:
             result = conn.execute(
                 update(_outbox)
                 .where(
