@@ -1,5 +1,7 @@
 """The schema: migrations match the models, on SQLite and PostgreSQL."""
 
+import time
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -26,3 +28,24 @@ def test_upgrade_twice_is_harmless(database):
     """Running the upgrade again changes nothing."""
     database.upgrade()
     assert database.ping()
+
+
+def test_a_long_read_does_not_hold_up_messages(engine):
+    """An export half-way through (another process, as `voicebox export` is) blocks no one."""
+    from voicebox.bot.messages import InboundMessage
+    from voicebox.storage.database import Database
+    from voicebox.storage.export import export_rows
+
+    for number, words in enumerate(["DEMO", "yes", "1", "2", "Kind teachers"]):
+        engine.handle(InboundMessage("sms", "sms:+447700900001", words, message_id=f"a{number}"))
+    other = Database(engine.store.database.url)  # its own connections, like another process
+    try:
+        rows = export_rows(other, "DEMO")
+        first = next(rows)  # the export's read is open now
+        started = time.monotonic()
+        replies = engine.handle(InboundMessage("sms", "sms:+447700900002", "DEMO", message_id="b"))
+        waited = time.monotonic() - started
+        assert replies and waited < 2, f"a message waited {waited:.1f} s for an export"
+        assert [first, *rows][-1]["answer"] == "Kind teachers"
+    finally:
+        other.dispose()

@@ -44,9 +44,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_READ_ONLY = "voicebox_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # Straight to the driver: a full SQLAlchemy execution here costs as much as a query.
-    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+    # Writers take the write lock at BEGIN; a reader's deferred BEGIN takes none (WAL lets
+    # readers and the writer go on side by side). Straight to the driver: a full SQLAlchemy
+    # execution here costs as much as a query.
+    read_only = connection.get_execution_options().get(_READ_ONLY)
+    connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -95,6 +101,13 @@ class Database:
         with self.writer, self.engine.begin() as connection:
             yield connection
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only transaction: one snapshot, and no lock that would hold up writers."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_READ_ONLY: True})
+            yield connection
+
     @property
     def is_sqlite(self) -> bool:
         """True on SQLite."""
@@ -113,7 +126,7 @@ class Database:
     def ping(self) -> bool:
         """True when the database answers."""
         try:
-            with self.engine.connect() as connection:
+            with self.reading() as connection:
                 connection.execute(text("SELECT 1"))
             return True
         except SQLAlchemyError:
@@ -122,7 +135,7 @@ class Database:
     def check(self) -> None:
         """Raise DatabaseError with one human line when the database does not answer."""
         try:
-            with self.engine.connect() as connection:
+            with self.reading() as connection:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]

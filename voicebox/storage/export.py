@@ -49,7 +49,7 @@ def export_rows(db: Database, code: str) -> Iterator[dict[str, Any]]:
         .where(Consultation.code == code.strip().upper())
         .order_by(Answer.answered_at, Answer.conversation_id, Answer.seq)
     )
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         for row in conn.execute(query):
             values = dict(zip(COLUMNS, row, strict=True))
             values["answered_at"] = values["answered_at"].isoformat(timespec="seconds")

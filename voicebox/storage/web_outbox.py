@@ -77,7 +77,7 @@ class WebOutbox:
 
     def delivered(self, participant_id: int, limit: int = MAX_NOTES) -> list[Note]:
         """Web messages already shown to this person, oldest first."""
-        with self.database.engine.connect() as conn:
+        with self.database.reading() as conn:
             rows = conn.execute(
                 select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at)
                 .where(

@@ -80,7 +80,7 @@ class WebView:
     def place(self, channel: str, address: str, code: str) -> WebPlace:
         """The participant and their latest conversation in the check-in with this code."""
         key = address_key(self.secret, channel, address)
-        with self.database.engine.connect() as conn:
+        with self.database.reading() as conn:
             person = conn.execute(_PARTICIPANT.where(_participants.c.key_hash == key)).first()
             if person is None:
                 return WebPlace()
@@ -108,7 +108,7 @@ class WebView:
             .order_by(_transcript.c.id.desc())
             .limit(limit)
         )
-        with self.database.engine.connect() as conn:
+        with self.database.reading() as conn:
             rows = conn.execute(query).all()
         return [
             TranscriptLine(r.id, r.direction, r.text, r.step, r.created_at) for r in reversed(rows)
