@@ -424,7 +424,7 @@ class SqlStore:
     def participant_id(self, channel: str, address: str) -> int | None:
         """The participant id for a channel address, if they have written before."""
         key = address_key(self.secret, channel, address)
-        with self.database.transaction() as conn:
+        with self.database.reading() as conn:
             return conn.execute(
                 select(_participants.c.id).where(_participants.c.key_hash == key)
             ).scalar_one_or_none()
