@@ -153,6 +153,22 @@ def wait_for_reply(page, turns_before: int) -> None:
     )
 
 
+def press_or_type(page, kind: str, words: str) -> None:
+    """Answer one step as a person would: type and Send, or press the choice's button."""
+    if kind == "type":
+        page.get_by_label("Your answer").fill(words)
+        page.get_by_role("button", name="Send", exact=True).click()
+    else:
+        page.get_by_role("button", name=words, exact=True).click()
+
+
+def answer(page, kind: str, words: str) -> None:
+    """Answer one step with the script on, and wait for the reply."""
+    before = turn_count(page)
+    press_or_type(page, kind, words)
+    wait_for_reply(page, before)
+
+
 def mark_history(page) -> None:
     """Remember the first message node, to prove later the history was never re-drawn."""
     page.evaluate("() => { window.__firstTurn = document.querySelector('#log .turn'); }")

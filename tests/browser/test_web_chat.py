@@ -14,6 +14,7 @@ from chat_driver import (
     CORNER_STEPS,
     DEMO_STEPS,
     END_WORDS,
+    answer,
     assert_accessible,
     button_named,
     focused,
@@ -21,6 +22,7 @@ from chat_driver import (
     last_bot_text,
     mark_history,
     no_sideways_scroll,
+    press_or_type,
     tab_to,
     turn_count,
     wait_for_reply,
@@ -91,13 +93,7 @@ def test_whole_four_cornerstones_by_mouse(served, new_context):
     page.goto(served.base + "/c/corner")
     assert_accessible(page, "")
     for kind, words in CORNER_STEPS:
-        before = turn_count(page)
-        if kind == "type":
-            page.get_by_label("Your answer").fill(words)
-            page.get_by_role("button", name="Send", exact=True).click()
-        else:
-            page.get_by_role("button", name=words, exact=True).click()
-        wait_for_reply(page, before)
+        answer(page, kind, words)
         assert_accessible(page, f"after {words!r}")
     assert "kept your answers" not in last_bot_text(page)
     assert page.get_by_role("button", name="Start again", exact=True).is_visible()
@@ -116,11 +112,7 @@ def test_whole_check_in_with_javascript_off(served, browser, new_context, code, 
     assert_accessible(page, "", browser)
     for kind, words in steps:
         with page.expect_navigation():
-            if kind == "type":
-                page.get_by_label("Your answer").fill(words)
-                page.get_by_role("button", name="Send", exact=True).click()
-            else:
-                page.get_by_role("button", name=words, exact=True).click()
+            press_or_type(page, kind, words)
         assert page.url.endswith(f"/c/{code}")
         page.wait_for_function("() => document.activeElement.id === 'now'", timeout=10_000)
         assert page.locator("#log .turn-you").last.inner_text().endswith(words)
@@ -148,13 +140,7 @@ def test_no_sideways_scrolling_at_320_pixels(served, new_context, size):
     page.goto(served.base + "/c/DEMO")
     for kind, words in [*DEMO_STEPS[:3], ("type", "x" * 300)]:
         assert no_sideways_scroll(page), words
-        before = turn_count(page)
-        if kind == "type":
-            page.get_by_label("Your answer").fill(words)
-            page.get_by_role("button", name="Send", exact=True).click()
-        else:
-            page.get_by_role("button", name=words, exact=True).click()
-        wait_for_reply(page, before)
+        answer(page, kind, words)
     assert no_sideways_scroll(page)
     page.set_viewport_size({"width": 640, "height": 800})
     assert no_sideways_scroll(page)
@@ -223,10 +209,8 @@ def test_script_says_what_went_wrong(served, new_context):
     context = new_context()
     page = context.new_page()
     page.goto(served.base + "/c/DEMO")
-    for words in DEMO_STEPS[:3]:
-        before = turn_count(page)
-        page.get_by_role("button", name=words[1], exact=True).click()
-        wait_for_reply(page, before)
+    for kind, words in DEMO_STEPS[:3]:
+        answer(page, kind, words)
     page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_function("() => document.activeElement.id === 'answer-text'")
     box = page.get_by_label("Your answer")
@@ -320,13 +304,7 @@ def test_phone_screenshots(served, new_context, tmp_path):
     page.get_by_role("button", name="Start").click()
     page.wait_for_url("**/c/DEMO")
     for kind, words in DEMO_STEPS:
-        before = turn_count(page)
-        if kind == "type":
-            page.get_by_label("Your answer").fill(words)
-            page.get_by_role("button", name="Send", exact=True).click()
-        else:
-            page.get_by_role("button", name=words, exact=True).click()
-        wait_for_reply(page, before)
+        answer(page, kind, words)
         page.mouse.move(0, 0)
         if words == "Yes, that is OK":
             shots["choice"] = folder / "choice.png"
