@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from voicebox.bot.messages import OutboundMessage
 from voicebox.storage.database import Database
@@ -33,6 +34,21 @@ class Note:
     new: bool  # True when this page load delivered it
 
 
+def _mine(participant_id: int, status: str) -> Any:
+    """This person's web messages with this status."""
+    return and_(
+        _outbox.c.participant_id == participant_id,
+        _outbox.c.channel == WEB,
+        _outbox.c.status == status,
+    )
+
+
+def _notes(participant_id: int, status: str) -> Any:
+    return select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at).where(
+        _mine(participant_id, status)
+    )
+
+
 class WebOutbox:
     """Delivers queued web messages by handing them to the page."""
 
@@ -44,12 +60,7 @@ class WebOutbox:
         now = utcnow()
         with self.database.transaction() as conn:
             rows = conn.execute(
-                select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at)
-                .where(
-                    _outbox.c.participant_id == participant_id,
-                    _outbox.c.channel == WEB,
-                    _outbox.c.status == "queued",
-                )
+                _notes(participant_id, "queued")
                 .order_by(_outbox.c.id)
                 .with_for_update(skip_locked=True)
             ).all()
@@ -66,11 +77,7 @@ class WebOutbox:
         with self.database.transaction() as conn:
             result = conn.execute(
                 update(_outbox)
-                .where(
-                    _outbox.c.participant_id == participant_id,
-                    _outbox.c.channel == WEB,
-                    _outbox.c.status == "queued",
-                )
+                .where(_mine(participant_id, "queued"))
                 .values(status="cancelled", last_error="the person sent STOP")
             )
         return result.rowcount or 0
@@ -79,13 +86,6 @@ class WebOutbox:
         """Web messages already shown to this person, oldest first."""
         with self.database.reading() as conn:
             rows = conn.execute(
-                select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at)
-                .where(
-                    _outbox.c.participant_id == participant_id,
-                    _outbox.c.channel == WEB,
-                    _outbox.c.status == "sent",
-                )
-                .order_by(_outbox.c.id.desc())
-                .limit(limit)
+                _notes(participant_id, "sent").order_by(_outbox.c.id.desc()).limit(limit)
             ).all()
         return [Note(r.id, message_from_json(r.body), r.created_at, False) for r in reversed(rows)]
