@@ -49,3 +49,25 @@ def test_a_long_read_does_not_hold_up_messages(engine):
         assert [first, *rows][-1]["answer"] == "Kind teachers"
     finally:
         other.dispose()
+
+
+def test_pages_and_lists_read_while_another_process_writes(engine):
+    """A writer holding the database (say, a CLI command) does not stop pages reading it."""
+    from sqlalchemy import text
+
+    from voicebox.storage.consultations import get_consultation, list_consultations
+    from voicebox.storage.database import Database
+
+    database = engine.store.database
+    other = Database(database.url)  # its own connections, like another process
+    try:
+        with other.transaction() as conn:
+            conn.execute(text("UPDATE consultations SET title = title"))  # now it writes
+            started = time.monotonic()
+            assert get_consultation(database, "demo") is not None
+            assert "DEMO" in [c.code for c in list_consultations(database)]
+            assert database.ping()
+            waited = time.monotonic() - started
+            assert waited < 2, f"reading waited {waited:.1f} s for another writer"
+    finally:
+        other.dispose()

@@ -64,7 +64,7 @@ def create_consultation(
 
 def get_consultation(db: Database, code: str) -> ConsultationInfo | None:
     """The consultation with this code (any case), or None."""
-    with db.sessions() as session:
+    with db.read_sessions() as session:
         row = session.scalar(select(Consultation).where(Consultation.code == code.strip().upper()))
         return _info(row) if row is not None else None
 
@@ -89,7 +89,7 @@ def list_consultations(db: Database) -> list[ConsultationInfo]:
         .where(Answer.consultation_id == Consultation.id)
         .scalar_subquery()
     )
-    with db.sessions() as session:
+    with db.read_sessions() as session:
         rows = session.execute(
             select(Consultation, conversations, answers).order_by(Consultation.id.desc())
         ).all()

@@ -87,6 +87,11 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        # The same engine and pool, for reading only: its transactions never lock out writers.
+        self.read_engine: Engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self.read_sessions: sessionmaker[Session] = sessionmaker(
+            self.read_engine, expire_on_commit=False
+        )
         # SQLite lets one transaction write at a time, and every transaction here begins
         # with BEGIN IMMEDIATE. Threads that lose the race sleep in SQLite's busy handler
         # (1, 2, 5, 10 ms...) and wake late; queueing them on a lock hands over at once.
@@ -104,8 +109,7 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A read-only transaction: one snapshot, and no lock that would hold up writers."""
-        with self.engine.connect() as connection:
-            connection.execution_options(**{_READ_ONLY: True})
+        with self.read_engine.connect() as connection:
             yield connection
 
     @property

@@ -41,13 +41,13 @@ def create_worker(db: Database, email: str, password: str, role: str) -> int:
 
 def check_password(db: Database, email: str, password: str) -> int | None:
     """The worker's id when the email and password match an active account, else None."""
-    with db.sessions() as session:
+    with db.read_sessions() as session:  # read, then check the slow hash with no database
         worker = session.scalar(select(Worker).where(Worker.email == (email or "").strip().lower()))
-        if worker is None or not worker.active:
-            _hasher.hash(password or "")  # take as long as a real check
-            return None
-        try:
-            _hasher.verify(worker.password_hash, password or "")
-        except (VerifyMismatchError, InvalidHashError):
-            return None
-        return worker.id
+    if worker is None or not worker.active:
+        _hasher.hash(password or "")  # take as long as a real check
+        return None
+    try:
+        _hasher.verify(worker.password_hash, password or "")
+    except (VerifyMismatchError, InvalidHashError):
+        return None
+    return worker.id
