@@ -96,14 +96,14 @@ class Database:
         # with BEGIN IMMEDIATE. Threads that lose the race sleep in SQLite's busy handler
         # (1, 2, 5, 10 ms...) and wake late; queueing them on a lock hands over at once.
         # Every writer in this process (store, outbox, status callbacks) uses transaction().
-        self.writer: AbstractContextManager[object] = (
+        self._writer: AbstractContextManager[object] = (
             threading.RLock() if self.dialect == "sqlite" else nullcontext()
         )
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A write transaction, committed at the end; on SQLite, one at a time (see writer)."""
-        with self.writer, self.engine.begin() as connection:
+        """A write transaction, committed at the end; on SQLite, one at a time (see _writer)."""
+        with self._writer, self.engine.begin() as connection:
             yield connection
 
     @contextmanager

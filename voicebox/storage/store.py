@@ -87,8 +87,8 @@ def _latest_id(participant_id: Any, for_code: bool) -> Any:
     return latest.correlate_except(_theirs).scalar_subquery()
 
 
-# A person's latest conversation in one consultation (the web chat's page reads it too).
-LATEST_CONVERSATION_FOR_CODE = _SELECT_CONVERSATION.where(
+# A person's latest conversation in one consultation.
+_LATEST_FOR_CODE = _SELECT_CONVERSATION.where(
     _conversations.c.id == _latest_id(bindparam("participant_id"), for_code=True)
 )
 _CONSULTATION_BY_CODE = _SELECT_CONSULTATION.where(_consultations.c.code == bindparam("code"))
@@ -118,10 +118,11 @@ def _person_and_latest(for_code: bool) -> Any:
     )
 
 
-# SQLite only: BEGIN IMMEDIATE already keeps every other writer out, so one statement can
-# read both. PostgreSQL must lock the person first and read the conversation after the lock.
+# A message on SQLite reads both at once: BEGIN IMMEDIATE already keeps every other writer
+# out. A message on PostgreSQL must lock the person first and read the conversation after
+# the lock. Reads that change nothing (the web chat's page) use them on either database.
 _PERSON_AND_LATEST = _person_and_latest(for_code=False)
-_PERSON_AND_LATEST_FOR_CODE = _person_and_latest(for_code=True)
+PERSON_AND_LATEST_FOR_CODE = _person_and_latest(for_code=True)
 _UPDATE_PARTICIPANT = update(_participants).where(_participants.c.id == bindparam("row_id"))
 _UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindparam("row_id"))
 _INSERT_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
@@ -354,14 +355,14 @@ class SqlStore:
         key = address_key(self.secret, inbound.channel, inbound.address)
         code = inbound.consultation.strip().upper() if inbound.consultation else None
         if self.database.is_sqlite:
-            statement = _PERSON_AND_LATEST_FOR_CODE if code else _PERSON_AND_LATEST
+            statement = PERSON_AND_LATEST_FOR_CODE if code else _PERSON_AND_LATEST
             row = conn.execute(statement, {"key": key, "code": code}).first()
             if row is not None:
                 person = Participant(pseudonym=row.pseudonym, opted_out=row.opted_out)
                 return row.participant_id, person, row if row.id is not None else None
         participant_id, participant = self._lock_participant(conn, inbound, key)
         if code:
-            latest = LATEST_CONVERSATION_FOR_CODE
+            latest = _LATEST_FOR_CODE
             row = conn.execute(latest, {"participant_id": participant_id, "code": code}).first()
         else:
             row = conn.execute(_BY_PARTICIPANT, {"participant_id": participant_id}).first()

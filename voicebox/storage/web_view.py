@@ -9,19 +9,14 @@ from typing import Any
 from sqlalchemy import select
 
 from voicebox.storage.database import Database
-from voicebox.storage.models import Consultation, Conversation, TranscriptMessage
-from voicebox.storage.models import Participant as ParticipantRow
+from voicebox.storage.models import TranscriptMessage
 from voicebox.storage.pseudonyms import address_key
-from voicebox.storage.store import LATEST_CONVERSATION_FOR_CODE
+from voicebox.storage.store import PERSON_AND_LATEST_FOR_CODE
 
-_participants = ParticipantRow.__table__
-_consultations = Consultation.__table__
-_conversations = Conversation.__table__
 _transcript = TranscriptMessage.__table__
 
 MAX_TRANSCRIPT = 400  # the page shows at most this many of the latest lines
 
-_PARTICIPANT = select(_participants.c.id, _participants.c.opted_out)
 _TRANSCRIPT = select(
     _transcript.c.id,
     _transcript.c.direction,
@@ -81,15 +76,13 @@ class WebView:
         """The participant and their latest conversation in the check-in with this code."""
         key = address_key(self.secret, channel, address)
         with self.database.reading() as conn:
-            person = conn.execute(_PARTICIPANT.where(_participants.c.key_hash == key)).first()
-            if person is None:
-                return WebPlace()
             row = conn.execute(
-                LATEST_CONVERSATION_FOR_CODE,
-                {"participant_id": person.id, "code": code.strip().upper()},
+                PERSON_AND_LATEST_FOR_CODE, {"key": key, "code": code.strip().upper()}
             ).first()
+        if row is None:
+            return WebPlace()
         conversation = None
-        if row is not None:
+        if row.id is not None:
             conversation = WebConversation(
                 id=row.id,
                 code=row.code,
@@ -99,7 +92,7 @@ class WebView:
                 ended=row.ended_at is not None,
                 state=row.state if isinstance(row.state, dict) else {},
             )
-        return WebPlace(person.id, bool(person.opted_out), conversation)
+        return WebPlace(row.participant_id, bool(row.opted_out), conversation)
 
     def transcript(self, conversation_id: int, limit: int = MAX_TRANSCRIPT) -> list[TranscriptLine]:
         """The latest kept messages of a conversation, oldest first."""
