@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +32,8 @@ from sqlalchemy import MetaData, func, select, text
 
 from voicebox.bot.engine import Engine
 from voicebox.bot.messages import InboundMessage, OutboundMessage
+from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, Participant
-from voicebox.bot.store import TurnContext
 from voicebox.flows import load_builtin_flows
 from voicebox.storage.consultations import ensure_demo
 from voicebox.storage.database import Database, DatabaseError
@@ -129,7 +129,7 @@ def run(database: Database, checkins: int, profile: cProfile.Profile | None = No
     """Push `checkins` complete check-ins through a new engine and store on `database`."""
     database.upgrade()
     flows = load_builtin_flows()
-    ensure_demo(database, flows["tops_and_pants"].version)
+    ensure_demo(database, flows)
     engine = Engine(flows.values(), SqlStore(database, SECRET, outbox_channels=("telegram",)))
     run_id = uuid.uuid4().hex[:8]
     latencies: list[float] = []
@@ -142,9 +142,9 @@ def run(database: Database, checkins: int, profile: cProfile.Profile | None = No
         for turn, (body, step) in enumerate(CHECK_IN):
             inbound = InboundMessage("sms", address, body, message_id=f"SM{run_id}{person}x{turn}")
             before = clock()
-            replies = engine.handle(inbound)
+            result = engine.handle(inbound)
             latencies.append(clock() - before)
-            _expect(replies, step, person, turn)
+            _expect(result.replies, step, person, turn)
     seconds, cpu = clock() - started, time.process_time() - cpu
     if profile is not None:
         profile.disable()
@@ -153,7 +153,7 @@ def run(database: Database, checkins: int, profile: cProfile.Profile | None = No
 
 
 def run_engine_only(checkins: int) -> Result:
-    """The same check-ins through Engine.resume with no store: the engine's own cost."""
+    """The same check-ins through Engine.resume and Engine.result with no store."""
     flows = load_builtin_flows()
     engine = Engine(flows.values())
     demo = ConsultationRef("DEMO", "tops_and_pants", flows["tops_and_pants"].version)
@@ -167,6 +167,7 @@ def run_engine_only(checkins: int) -> Result:
             inbound = InboundMessage("sms", address, body, message_id=f"SM{person}x{turn}")
             before = clock()
             outcome = engine.resume(context, inbound)
+            engine.result(context, outcome)
             latencies.append(clock() - before)
             context.conversation = outcome.conversation or context.conversation
             _expect(outcome.replies, step, person, turn)
@@ -174,7 +175,7 @@ def run_engine_only(checkins: int) -> Result:
     return Result(checkins, len(latencies), seconds, latencies, cpu)
 
 
-def _expect(replies: list[OutboundMessage], step: str, person: int, turn: int) -> None:
+def _expect(replies: Sequence[OutboundMessage], step: str, person: int, turn: int) -> None:
     if not replies or replies[-1].step_id != step:
         raise SystemExit(
             f"check-in {person}, message {turn + 1} ({CHECK_IN[turn][0]!r}) went wrong: "

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from postgres import ThrowawayPostgres, server_bin  # noqa: E402
-
-from voicebox.bot.engine import Engine  # noqa: E402
-from voicebox.flows import load_builtin_flows  # noqa: E402
-from voicebox.storage.consultations import (  # noqa: E402
+from tests.postgres import ThrowawayPostgres, server_bin
+from voicebox.bot.engine import Engine
+from voicebox.flows import load_builtin_flows
+from voicebox.storage.consultations import (
     create_consultation,
     ensure_demo,
     get_consultation,
 )
-from voicebox.storage.database import Database, normalize_url  # noqa: E402
-from voicebox.storage.store import SqlStore  # noqa: E402
+from voicebox.storage.database import Database, normalize_url
+from voicebox.storage.store import SqlStore
 
 SECRET = b"test-secret-key-for-pseudonyms-0123456789"
 REQUIRE_POSTGRES = os.environ.get("VOICEBOX_REQUIRE_POSTGRES") == "1"
@@ -142,7 +137,7 @@ def store(database):
 @pytest.fixture
 def engine(store, flows):
     """The engine with the built-in flows, on the test database, with DEMO and CORNER open."""
-    ensure_demo(store.database, flows["tops_and_pants"].version)
+    ensure_demo(store.database, flows)
     create_consultation(
         store.database,
         "CORNER",
@@ -156,5 +151,5 @@ def engine(store, flows):
 @pytest.fixture
 def demo(store, flows):
     """The demo consultation DEMO (TOPS and PANTS), as `voicebox serve` creates it."""
-    ensure_demo(store.database, flows["tops_and_pants"].version)
+    ensure_demo(store.database, flows)
     return get_consultation(store.database, "DEMO")

@@ -3,9 +3,12 @@
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from voicebox.channels.registry import build_channels, channel_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,8 +28,57 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_layers_are_kept():
-    """import-linter keeps every contract in pyproject.toml."""
-    result = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
+def _ini_value(value) -> str:
+    if isinstance(value, list):
+        return "".join(f"\n    {item}" for item in value)
+    return str(value)
+
+
+def import_contracts(config: dict) -> str:
+    """pyproject's import-linter contracts, plus one made from the channel registry, as INI."""
+    contracts = [
+        *config["contracts"],
+        {
+            "name": "Channels never import each other (the registry's channels)",
+            "type": "independence",
+            "modules": channel_packages(),
+        },
+    ]
+    lines = ["[importlinter]"]
+    lines += [f"{k} = {_ini_value(v)}" for k, v in config.items() if k != "contracts"]
+    for number, contract in enumerate(contracts, start=1):
+        lines.append(f"\n[importlinter:contract:{number}]")
+        lines += [f"{k} = {_ini_value(v)}" for k, v in contract.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_layers_are_kept(tmp_path):
+    """import-linter keeps every contract: pyproject.toml's and the channels' independence."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    ini = tmp_path / "importlinter.ini"
+    ini.write_text(import_contracts(config["tool"]["importlinter"]), encoding="utf-8")
+    result = subprocess.run(
+        [_tool("lint-imports"), "--config", str(ini)], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" not in result.stdout.split("Contracts:")[-1].replace("0 broken", "")
+    assert "Channels never import each other" in result.stdout
+
+
+def test_every_channel_package_is_registered():
+    """A channel package that is not in the registry would escape the independence contract."""
+    shared = {"base", "registry", "text", "__init__"}
+    found = {
+        f"voicebox.channels.{path.stem}"
+        for path in (ROOT / "voicebox" / "channels").iterdir()
+        if (path.suffix == ".py" or (path / "__init__.py").exists()) and path.stem not in shared
+    }
+    assert found == set(channel_packages())
+    assert set(build_channels({})) == {"sms", "web", "console"}
+
+
+def test_storage_knows_no_channel():
+    """No module under storage/ is named after a channel."""
+    names = set(build_channels({}))
+    modules = {path.stem for path in (ROOT / "voicebox" / "storage").rglob("*.py")}
+    assert not [m for m in modules if any(name in m.split("_") for name in names)]

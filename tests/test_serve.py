@@ -6,7 +6,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from serve_process import VOICEBOX, ServeProcess, clean_env, free_port
+
+from tests.serve_process import VOICEBOX, ServeProcess, clean_env, free_port
 
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:

@@ -6,6 +6,9 @@ import stat
 
 import pytest
 
+from voicebox.channels.registry import build_channels
+from voicebox.channels.sms.settings import SmsSettings
+from voicebox.channels.web.settings import WebSettings
 from voicebox.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
 EVERY_VARIABLE = {
@@ -25,37 +28,37 @@ EVERY_VARIABLE = {
 
 
 def test_every_variable_is_read():
-    """Each documented variable lands in its setting; trailing slashes on roots are dropped."""
-    settings = Settings.from_env(EVERY_VARIABLE)
-    assert settings == Settings(
+    """Each documented variable lands in its typed setting; trailing slashes are dropped."""
+    assert Settings.from_env(EVERY_VARIABLE) == Settings(
         database_url="postgresql://voicebox@db.example.org/voicebox",
         secret_key="a-secret-key-of-enough-length-0123456789",
         public_url="https://voice.example.org",
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token="twilio-token",
-        twilio_from="+447700900000",
-        twilio_api_url="http://127.0.0.1:9999",
-        twilio_rate="2.5",
-        telegram_token="123:abc",
-        telegram_secret="telegram-secret",
-        telegram_api_url="http://127.0.0.1:9998",
-        web_pictures="/srv/our-symbols",
     )
+    assert SmsSettings.from_env(EVERY_VARIABLE) == SmsSettings(
+        account_sid="AC" + "1" * 32,
+        auth_token="twilio-token",
+        sender="+447700900000",
+        api_url="http://127.0.0.1:9999",
+        rate=2.5,
+    )
+    assert WebSettings.from_env(EVERY_VARIABLE) == WebSettings(pictures="/srv/our-symbols")
 
 
 def test_nothing_set_gives_the_defaults():
-    """No variables at all: SQLite here, real API roots, every channel but the web off."""
-    settings = Settings.from_env({})
-    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite:///voicebox.db"
-    assert settings.twilio_api_url == "https://api.twilio.com"
-    assert settings.telegram_api_url == "https://api.telegram.org"
-    assert settings.twilio_auth_token is None and settings.telegram_token is None
+    """No variables at all: SQLite here, the real Twilio API, and every channel but the web off."""
+    assert Settings.from_env({}).database_url == DEFAULT_DATABASE_URL == "sqlite:///voicebox.db"
+    assert SmsSettings.from_env({}).api_url == "https://api.twilio.com"
+    channels = build_channels({})
+    assert {name for name, channel in channels.items() if channel.enabled()} == {"web", "console"}
+    assert build_channels(EVERY_VARIABLE)["sms"].enabled()
 
 
 def test_empty_and_blank_values_count_as_unset():
     """`VOICEBOX_X=` in a service file must not turn a channel on with an empty token."""
     blank = {name: "  " for name in EVERY_VARIABLE}
     assert Settings.from_env(blank) == Settings.from_env({})
+    assert SmsSettings.from_env(blank) == SmsSettings.from_env({})
+    assert WebSettings.from_env(blank) == WebSettings.from_env({})
 
 
 def test_secret_is_generated_once_and_kept_private(tmp_path):

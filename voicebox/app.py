@@ -1,28 +1,26 @@
-"""The composition root for the web: builds the services and the Flask app."""
+"""The composition root for the web: builds the services, wires the channel registry and
+the workers' area into one Flask app."""
 
 from __future__ import annotations
 
 import logging
-from importlib import import_module
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template_string
+from flask import Flask, Response, jsonify, make_response, render_template_string, request
 
+from voicebox import workers
 from voicebox.bot.engine import Engine
-from voicebox.channels import sms_twilio
+from voicebox.channels.base import Channel
+from voicebox.channels.registry import build_channels
 from voicebox.flows import load_builtin_flows
 from voicebox.settings import Settings
 from voicebox.storage.database import Database
-from voicebox.storage.outbox import Sender
+from voicebox.storage.dispatcher import Sender
 from voicebox.storage.services import Services
 from voicebox.storage.store import SqlStore
 
 log = logging.getLogger(__name__)
-
-# Channels whose replies go through the outbox instead of the HTTP response.
-OUTBOX_CHANNELS = ("telegram",)
-# Each channel module that has web routes offers `blueprint` and `enabled(services)`.
-WEB_CHANNELS = ("voicebox.channels.web", "voicebox.channels.sms_twilio")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -30,51 +28,72 @@ CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+# The public pages' errors, in words for a young person.
 _PLAIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} - Voicebox</title></head>
 <body><main><h1>{{ title }}</h1><p>{{ text }}</p><p><a href="/">Go to the start page</a></p>
 </main></body></html>"""
+_PLAIN_ERRORS = {
+    404: ("Page not found", "There is no page here. Check the address, or start again."),
+    405: ("Sorry", "That did not work. Please go back and try again."),
+    413: ("Too much at once", "That was too much to send at once. Please send less."),
+    500: (
+        "Sorry",
+        "Something went wrong on our side. Your answers so far are safe. Please try again.",
+    ),
+}
+# Areas with their own error pages, by URL prefix.
+_AREA_ERRORS: dict[str, Callable[[int], Response]] = {workers.URL_PREFIX: workers.error_page}
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(
+    settings: Settings, channels: Mapping[str, Channel] | None = None
+) -> Services:
     """Database, store and engine for these settings (nothing is started)."""
+    channels = build_channels() if channels is None else channels
     database = Database(settings.database_url)
     secret = settings.resolve_secret()
-    store = SqlStore(database, secret, outbox_channels=OUTBOX_CHANNELS)
+    later = [name for name, channel in channels.items() if channel.replies_later]
+    store = SqlStore(database, secret, outbox_channels=later)
     engine = Engine(load_builtin_flows().values(), store)
-    options = {
-        "twilio_account_sid": settings.twilio_account_sid,
-        "twilio_auth_token": settings.twilio_auth_token,
-        "twilio_from": settings.twilio_from,
-        "twilio_api_url": settings.twilio_api_url,
-        "twilio_rate": settings.twilio_rate,
-        "telegram_token": settings.telegram_token,
-        "telegram_secret": settings.telegram_secret,
-        "telegram_api_url": settings.telegram_api_url,
-        "web_pictures": settings.web_pictures,
-    }
-    return Services(database, store, engine, secret, settings.public_url, options)
+    return Services(database, store, engine, secret, settings.public_url)
 
 
-def build_senders(services: Services) -> dict[str, Sender]:
-    """A sender for every channel that is set up to send queued messages."""
+def build_senders(services: Services, channels: Mapping[str, Channel]) -> dict[str, Sender]:
+    """A sender for every enabled channel that is set up to send queued messages."""
     senders: dict[str, Sender] = {}
-    sms = sms_twilio.build_sender(services)
-    if sms is not None:
-        senders[sms_twilio.CHANNEL] = sms
+    for name, channel in channels.items():
+        sender = channel.sender(services) if channel.enabled() else None
+        if sender is not None:
+            senders[name] = sender
     return senders
+
+
+def _plain_page(status: int) -> Response:
+    title, text = _PLAIN_ERRORS.get(status, _PLAIN_ERRORS[500])
+    return make_response(render_template_string(_PLAIN_PAGE, title=title, text=text), status)
+
+
+def error_page(status: int) -> Response:
+    """The error page for this request's area: a worker's words under /workers, else plain."""
+    for prefix, page in _AREA_ERRORS.items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return page(status)
+    return _plain_page(status)
 
 
 def create_app(
     test_config: dict[str, Any] | None = None,
     settings: Settings | None = None,
     services: Services | None = None,
+    channels: Mapping[str, Channel] | None = None,
 ) -> Flask:
-    """The Flask app with every enabled channel's routes."""
+    """The Flask app with every enabled channel's routes and the workers' area."""
     settings = settings or Settings.from_env()
-    services = services or build_services(settings)
+    channels = build_channels() if channels is None else channels
+    services = services or build_services(settings, channels)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=services.secret,
@@ -93,30 +112,14 @@ def create_app(
             return jsonify(status="ok"), 200
         return jsonify(status="unavailable"), 503
 
-    for name in WEB_CHANNELS:
-        module = import_module(name)
-        if module.enabled(services):
-            app.register_blueprint(module.blueprint)
+    for channel in channels.values():
+        blueprint = channel.blueprint(app, services) if channel.enabled() else None
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
+    app.register_blueprint(workers.blueprint)
 
-    @app.errorhandler(404)
-    def not_found(_error: Exception) -> tuple[str, int]:
-        text = "There is no page here. Check the address, or start again."
-        return render_template_string(_PLAIN_PAGE, title="Page not found", text=text), 404
-
-    @app.errorhandler(405)
-    def not_allowed(_error: Exception) -> tuple[str, int]:
-        text = "That did not work. Please go back and try again."
-        return render_template_string(_PLAIN_PAGE, title="Sorry", text=text), 405
-
-    @app.errorhandler(413)
-    def too_large(_error: Exception) -> tuple[str, int]:
-        text = "That was too much to send at once. Please send less."
-        return render_template_string(_PLAIN_PAGE, title="Too much at once", text=text), 413
-
-    @app.errorhandler(500)
-    def server_error(_error: Exception) -> tuple[str, int]:
-        text = "Something went wrong on our side. Your answers so far are safe. Please try again."
-        return render_template_string(_PLAIN_PAGE, title="Sorry", text=text), 500
+    for status in (404, 405, 413, 500):
+        app.register_error_handler(status, lambda _error, status=status: error_page(status))
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -31,7 +31,7 @@ THREADS = 8
 HUMAN_ERRORS = (ConsultationError, DatabaseError, FlowError, SettingsError, WorkerError)
 
 
-class Problem(click.ClickException):
+class CommandError(click.ClickException):
     """One human line on standard error, and exit code 1."""
 
     def show(self, file: Any = None) -> None:
@@ -52,16 +52,16 @@ def human_errors(func: F) -> F:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except HUMAN_ERRORS as exc:
-            raise Problem(str(exc)) from None
+            raise CommandError(str(exc)) from None
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
-            raise Problem(f"{exc.strerror or exc}{where}") from None
+            raise CommandError(f"{exc.strerror or exc}{where}") from None
         except Exception as exc:
             if os.environ.get("VOICEBOX_DEBUG"):
                 raise
             log.debug("unexpected error", exc_info=True)
             first_line = str(exc).splitlines()[0] if str(exc) else ""
-            raise Problem(
+            raise CommandError(
                 f"something went wrong: {exc.__class__.__name__}: {first_line}"
                 " (set VOICEBOX_DEBUG=1 to see details)"
             ) from None
@@ -73,6 +73,12 @@ def _services():  # noqa: ANN202 - imported late so `flows check` stays light
     from voicebox.app import build_services
 
     return build_services(Settings.from_env())
+
+
+def _channels():  # noqa: ANN202 - imported late so `flows check` stays light
+    from voicebox.channels.registry import build_channels
+
+    return build_channels()
 
 
 def _ready_database():  # noqa: ANN202 - for commands that need no secret key
@@ -107,19 +113,18 @@ def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
     """Upgrade the database, create the demo, and serve the web app and webhooks."""
     from waitress import create_server
 
-    from voicebox.app import build_senders, create_app
+    from voicebox.app import build_senders, build_services, create_app
     from voicebox.storage.consultations import ensure_demo
-    from voicebox.storage.outbox import Dispatcher
+    from voicebox.storage.dispatcher import Dispatcher
 
     settings = Settings.from_env()
-    services = _services()
+    channels = _channels()
+    services = build_services(settings, channels)
     services.database.upgrade()
-    if not no_demo and ensure_demo(
-        services.database, services.engine.flow("tops_and_pants").version
-    ):
+    if not no_demo and ensure_demo(services.database, services.engine.flows):
         log.info("created the demo check-in DEMO")
-    app = create_app(settings=settings, services=services)
-    senders = build_senders(services)
+    app = create_app(settings=settings, services=services, channels=channels)
+    senders = build_senders(services, channels)
     _thread, stop = Dispatcher(services.database, senders).start()
     if threads is None:
         threads = SQLITE_THREADS if services.database.is_sqlite else THREADS
@@ -148,18 +153,19 @@ def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
 @human_errors
 def chat(code: str) -> None:
     """Do the check-in of consultation CODE here in the terminal."""
-    from voicebox.channels.console import run_console
     from voicebox.storage.consultations import DEMO_CODE, ensure_demo, require_consultation
 
     database = _ready_database()
     if code.strip().upper() == DEMO_CODE:
-        ensure_demo(database, load_builtin_flows()["tops_and_pants"].version)
+        ensure_demo(database, load_builtin_flows())
     found = require_consultation(database, code)
     database.dispose()
     if found.status != "open":
-        raise Problem(f"the consultation {found.code} is closed")
+        raise CommandError(f"the consultation {found.code} is closed")
     services = _services()
-    run_console(services.engine.handle, found.code, sys.stdin, sys.stdout)
+    from voicebox.channels.registry import console_of
+
+    console_of(_channels()).chat(services.engine.handle, found.code, sys.stdin, sys.stdout)
 
 
 @main.group()
@@ -201,7 +207,7 @@ def consultation_create(code: str, flow_id: str, title: str) -> None:
 
     flows = load_builtin_flows()
     if flow_id not in flows:
-        raise Problem(f"there is no flow '{flow_id}' (flows: {', '.join(sorted(flows))})")
+        raise CommandError(f"there is no flow '{flow_id}' (flows: {', '.join(sorted(flows))})")
     flow = flows[flow_id]
     info = create_consultation(_ready_database(), code, flow.id, flow.version, title)
     click.echo(
@@ -256,7 +262,7 @@ def export(code: str, fmt: str, out: Path | None) -> None:
     if fmt == "xlsx":
         if out is None:
             if sys.stdout.isatty():
-                raise Problem("an xlsx file cannot be shown here: add --out answers.xlsx")
+                raise CommandError("an xlsx file cannot be shown here: add --out answers.xlsx")
             count = write_xlsx(rows, sys.stdout.buffer, title=info.code)
         else:
             with out.open("wb") as handle:
@@ -288,7 +294,9 @@ def worker_create(email: str, role: str) -> None:
     password = os.environ.get("VOICEBOX_WORKER_PASSWORD")
     if not password:
         if not sys.stdin.isatty():
-            raise Problem("set VOICEBOX_WORKER_PASSWORD, or run this in a terminal to type one")
+            raise CommandError(
+                "set VOICEBOX_WORKER_PASSWORD, or run this in a terminal to type one"
+            )
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     create_worker(_ready_database(), email, password, role)
     click.echo(f"Created {role} {email.strip().lower()}.")

@@ -22,45 +22,28 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message is one human line."""
 
 
+def env_value(env: Mapping[str, str], name: str) -> str | None:
+    """VOICEBOX_<name> from the environment; empty or blank counts as unset."""
+    value = env.get(f"VOICEBOX_{name}", "").strip()
+    return value or None
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every setting Voicebox reads; each one is optional."""
+    """The core settings; each channel reads its own (channels/<name>/settings.py)."""
 
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str | None = None
     public_url: str | None = None
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
-    twilio_from: str | None = None
-    twilio_api_url: str = "https://api.twilio.com"
-    twilio_rate: str | None = None  # segments a second; the SMS channel checks it
-    telegram_token: str | None = None
-    telegram_secret: str | None = None
-    telegram_api_url: str = "https://api.telegram.org"
-    web_pictures: str | None = None  # a folder with set.yaml: a school's own picture set
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read the VOICEBOX_* variables (empty ones count as unset)."""
+        """Read the core VOICEBOX_* variables (empty ones count as unset)."""
         env = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            value = env.get(f"VOICEBOX_{name}", "").strip()
-            return value or None
-
         return cls(
-            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-            secret_key=get("SECRET_KEY"),
-            public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
-            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
-            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
-            twilio_from=get("TWILIO_FROM"),
-            twilio_api_url=(get("TWILIO_API_URL") or cls.twilio_api_url).rstrip("/"),
-            twilio_rate=get("TWILIO_RATE"),
-            telegram_token=get("TELEGRAM_TOKEN"),
-            telegram_secret=get("TELEGRAM_SECRET"),
-            telegram_api_url=(get("TELEGRAM_API_URL") or cls.telegram_api_url).rstrip("/"),
-            web_pictures=get("WEB_PICTURES"),
+            database_url=env_value(env, "DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=env_value(env, "SECRET_KEY"),
+            public_url=(env_value(env, "PUBLIC_URL") or "").rstrip("/") or None,
         )
 
     def secret_file(self) -> Path:

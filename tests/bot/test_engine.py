@@ -29,7 +29,7 @@ class Person:
         inbound = InboundMessage(
             self.channel, self.address, text, message_id=f"m{next(_ids)}", **extra
         )
-        return self.engine.handle(inbound)
+        return list(self.engine.handle(inbound).replies)
 
     def say(self, text: str = "", **extra) -> list[str]:
         return [message.as_text() for message in self.send(text, **extra)]
@@ -38,7 +38,7 @@ class Person:
 @pytest.fixture
 def sqlite_engine(sqlite_database, flows):
     """The engine on SQLite only, with DEMO (tops_and_pants) and CORNER (four_cornerstones)."""
-    ensure_demo(sqlite_database, flows["tops_and_pants"].version)
+    ensure_demo(sqlite_database, flows)
     create_consultation(
         sqlite_database, "CORNER", "four_cornerstones", flows["four_cornerstones"].version, "C"
     )

@@ -25,8 +25,8 @@ from voicebox.bot.flowcheck import (
     word_problems,
 )
 from voicebox.bot.messages import InboundMessage
+from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, Participant
-from voicebox.bot.store import TurnContext
 from voicebox.flows import builtin_flow_paths, load_flow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "flows" / "fixtures"

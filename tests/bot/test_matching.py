@@ -2,7 +2,7 @@
 
 import pytest
 
-from voicebox.bot.engine import candidate_codes
+from voicebox.bot.codes import candidate_codes
 from voicebox.bot.matching import match_choice, normalize
 from voicebox.bot.words import command_word
 from voicebox.flows import load_builtin_flows

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from voicebox.bot.engine import MAX_ANSWER_CHARS, Engine
 from voicebox.bot.messages import InboundMessage
+from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, ConversationState, Participant
-from voicebox.bot.store import TurnContext
 from voicebox.flows import ANSWER_KINDS, load_builtin_flows
 
 FLOWS = load_builtin_flows()

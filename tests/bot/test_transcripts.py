@@ -55,7 +55,7 @@ def play(db: Database, script: dict) -> dict:
             message_id=f"golden-{number}",
             consultation=code if channel == "web" else None,
         )
-        replies.append([message.as_text() for message in engine.handle(inbound)])
+        replies.append([message.as_text() for message in engine.handle(inbound).replies])
     rows = [{key: row[key] for key in ANSWER_KEYS} for row in export_rows(db, code)]
     with db.engine.connect() as conn:
         flags = [

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from chat_driver import (
+from tests.browser.chat_driver import (
     CORNER_STEPS,
     DEMO_STEPS,
     END_WORDS,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicebox.bot.gsm7 import gsm7_length, is_gsm7
+from voicebox.bot.messages import MAX_MESSAGE_CHARS as MAX_INBOUND_CHARS
 from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
 from voicebox.bot.replies import (
     HELP,
@@ -19,24 +19,20 @@ from voicebox.bot.replies import (
     STOPPED,
     WELCOME_BACK,
 )
-from voicebox.channels.sms_twilio import (
-    MAX_INBOUND_CHARS,
-    STATUS_RANK,
+from voicebox.bot.results import TurnResult
+from voicebox.channels.sms.gsm7 import gsm7_length, is_gsm7, segment_count, to_gsm7
+from voicebox.channels.sms.packing import render_segments
+from voicebox.channels.sms.sender import RateLimit, failure_from_response, parse_retry_after
+from voicebox.channels.sms.settings import SmsSettings
+from voicebox.channels.sms.webhook import (
     InvalidRequest,
-    RateLimit,
-    failure_from_response,
     parse_inbound,
-    parse_retry_after,
     parse_status,
-    render_segments,
     render_twiml,
     replies_to_send,
-    segment_count,
-    sender_rate,
     signed_url,
-    to_gsm7,
 )
-from voicebox.settings import Settings
+from voicebox.storage.outbox import DELIVERY_RANK as STATUS_RANK
 
 # -- GSM-7 ---------------------------------------------------------------------------------
 
@@ -297,7 +293,7 @@ def test_replies_to_send(label, opt_out, replies, expected):
     """What Twilio's Advanced Opt-Out already said is not said twice."""
     replies = [say(r) if isinstance(r, str) else r for r in replies]
     inbound = InboundMessage("sms", "sms:+447700900123", "x", opt_out=opt_out)
-    assert render_segments(replies_to_send(inbound, replies)) == expected
+    assert render_segments(replies_to_send(inbound, TurnResult(tuple(replies)))) == expected
 
 
 # -- reading Twilio's webhooks ---------------------------------------------------------------
@@ -390,8 +386,8 @@ def test_parse_status(label, form, expected):
     if expected is None:
         assert report is None
     else:
-        assert (report.status, report.error_code) == expected
-        assert report.sid == "SM1"
+        assert (report.status, report.error) == expected
+        assert report.provider_id == "SM1"
 
 
 def test_parse_status_needs_a_sid():
@@ -546,4 +542,4 @@ RATE_SETTING_CASES = [
 )
 def test_sender_rate(label, env, expected):
     """VOICEBOX_TWILIO_RATE: segments a second, default 1."""
-    assert sender_rate(Settings.from_env(env).twilio_rate) == expected
+    assert SmsSettings.from_env(env).rate == expected

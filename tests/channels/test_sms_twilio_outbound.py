@@ -3,23 +3,20 @@ wire format): what it sends, how it waits, retries and gives up, and the dispatc
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from test_sms_twilio_fixtures import (  # noqa: F401
-    fake_twilio_fixture,
-    sms_factory_fixture,
-    twilio_error,
-)
 
-from voicebox.app import build_senders
-from voicebox.bot.messages import ChoiceOption, OutboundMessage
-from voicebox.channels.sms_twilio import RateLimit, TwilioSender
-from voicebox.settings import Settings
-from voicebox.storage.models import OutboxMessage, utcnow
-from voicebox.storage.outbox import Backoff, Dispatcher, SendFailed
+from tests.channels.sms_harness import twilio_error
+from voicebox.bot.messages import ChoiceOption, OutboundMessage, utcnow
+from voicebox.channels.sms.sender import RateLimit, TwilioSender
+from voicebox.channels.sms.settings import SmsSettings
+from voicebox.storage import outbox
+from voicebox.storage.dispatcher import Backoff, Dispatcher, SendFailed
+from voicebox.storage.models import OutboxMessage
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "outbound-test-token"
@@ -158,7 +155,7 @@ def _queue(sms: Any, text: str = "You said, we did: the bus is now on time.") ->
     sms.send("DEMO")
     pid = sms.participant().id
     with sms.services.database.engine.begin() as conn:
-        sms.services.store.enqueue(conn, pid, "sms", [OutboundMessage(text)], purpose="report")
+        outbox.enqueue(conn, pid, "sms", [OutboundMessage(text)], purpose="report")
         return conn.execute(select(OutboxMessage.id).order_by(OutboxMessage.id.desc())).scalar()
 
 
@@ -168,7 +165,7 @@ def _row(sms: Any, row_id: int) -> Any:
 
 
 def _dispatcher(sms: Any, backoff: Backoff | None = None) -> Dispatcher:
-    senders = build_senders(sms.services)
+    senders = sms.senders()
     assert set(senders) == {"sms"}
     senders["sms"].limit = RateLimit(1000.0)  # the default 1 a second would only slow tests
     return Dispatcher(sms.services.database, senders, backoff=backoff)
@@ -176,19 +173,19 @@ def _dispatcher(sms: Any, backoff: Backoff | None = None) -> Dispatcher:
 
 def test_build_senders_needs_account_token_and_sender(sms_factory, fake_twilio):
     """The SMS sender is built only when account, token and sender are all set."""
-    assert set(build_senders(sms_factory(api_url=fake_twilio.url).services)) == {"sms"}
-    assert build_senders(sms_factory(sender=None).services) == {}
-    assert build_senders(sms_factory(account_sid=None).services) == {}
-    sender = build_senders(sms_factory(public_url="https://v.example.org").services)["sms"]
+    assert set(sms_factory(api_url=fake_twilio.url).senders()) == {"sms"}
+    assert sms_factory(sender=None).senders() == {}
+    assert sms_factory(account_sid=None).senders() == {}
+    sender = sms_factory(public_url="https://v.example.org").senders()["sms"]
     assert sender.status_callback == "https://v.example.org/sms/twilio/status"
 
 
 def test_rate_comes_from_the_environment(sms_factory, monkeypatch):
     """VOICEBOX_TWILIO_RATE sets segments a second for the sender; unset, it is 1."""
     monkeypatch.setenv("VOICEBOX_TWILIO_RATE", "5")
-    rate = Settings.from_env().twilio_rate
-    assert build_senders(sms_factory(rate=rate).services)["sms"].limit.rate == 5.0
-    assert build_senders(sms_factory().services)["sms"].limit.rate == 1.0
+    rate = SmsSettings.from_env(os.environ).rate
+    assert sms_factory(rate=rate).senders()["sms"].limit.rate == 5.0
+    assert sms_factory().senders()["sms"].limit.rate == 1.0
 
 
 def test_429_then_success(sms_factory, fake_twilio):

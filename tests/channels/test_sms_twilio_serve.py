@@ -13,8 +13,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from serve_process import ServeProcess, clean_env
 from twilio.request_validator import RequestValidator
+
+from tests.serve_process import ServeProcess, clean_env
 
 TOKEN = "serve-test-twilio-token-0123456789"
 

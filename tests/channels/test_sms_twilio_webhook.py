@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
-from test_sms_twilio_fixtures import sms_factory_fixture, sms_fixture  # noqa: F401
 
 from voicebox.bot import replies
 from voicebox.bot.engine import MAX_ANSWER_CHARS
 from voicebox.bot.messages import OutboundMessage
+from voicebox.storage import outbox
 from voicebox.storage.export import export_rows, write_csv, write_json
 from voicebox.storage.models import (
     Answer,
@@ -536,9 +536,8 @@ def test_two_people_at_once_stay_apart(sms):
 def _queued_sms(sms: Any, provider_id: str) -> int:
     sms.send("DEMO")
     pid = sms.participant().id
-    store = sms.services.store
     with sms.services.database.engine.begin() as conn:
-        store.enqueue(conn, pid, "sms", [OutboundMessage("You said, we did.")], purpose="report")
+        outbox.enqueue(conn, pid, "sms", [OutboundMessage("You said, we did.")], purpose="report")
         conn.execute(
             update(OutboxMessage).values(status="sent", provider_id=provider_id, attempts=1)
         )

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from web_fixtures import *  # noqa: F403 - the web chat's fixtures
-from web_fixtures import Visitor
-from webpage import parse
 
+from tests.channels.web_visitor import Visitor
+from tests.channels.webpage import parse
+from tests.helpers import participant_id
 from voicebox.bot.flowcheck import sentences, word_count, word_problems
 from voicebox.bot.messages import OutboundMessage
 from voicebox.channels.web.pictures import BUILTIN_SET, load_picture_set
 from voicebox.flows import load_builtin_flows
+from voicebox.storage import outbox
 from voicebox.storage.export import export_rows
 from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, TranscriptMessage
 
@@ -34,16 +35,14 @@ def _address(client) -> str:
 
 
 def _participant_id(web_services, client) -> int:
-    found = web_services.store.participant_id("web", _address(client))
+    found = participant_id(web_services.database, web_services.secret, "web", _address(client))
     assert found is not None
     return found
 
 
 def _queue_note(web_services, participant_id: int, text: str) -> None:
     with web_services.database.engine.begin() as conn:
-        web_services.store.enqueue(
-            conn, participant_id, "web", [OutboundMessage(text)], purpose="report_back"
-        )
+        outbox.enqueue(conn, participant_id, "web", [OutboundMessage(text)], purpose="report_back")
 
 
 def _through_consent(visitor: Visitor) -> None:
@@ -708,6 +707,9 @@ def test_unknown_picture_is_a_404(page_client):
 def test_a_school_can_bring_its_own_picture_set(page_services, tmp_path):
     """VOICEBOX_WEB_PICTURES points at a folder with set.yaml; missing ids use the built-in."""
     from voicebox.app import create_app
+    from voicebox.channels.registry import build_channels
+    from voicebox.channels.web import WebChannel
+    from voicebox.channels.web.settings import WebSettings
     from voicebox.settings import Settings
 
     folder = tmp_path / "our-symbols"
@@ -722,10 +724,9 @@ def test_a_school_can_bring_its_own_picture_set(page_services, tmp_path):
         "  'no': {file: ../outside.png}\n",
         encoding="utf-8",
     )
+    channels = {**build_channels({}), "web": WebChannel(WebSettings(pictures=str(folder)))}
     app = create_app(
-        {"TESTING": True, "VOICEBOX_WEB_PICTURES": str(folder)},
-        settings=Settings(),
-        services=page_services,
+        {"TESTING": True}, settings=Settings(), services=page_services, channels=channels
     )
     client = app.test_client()
     client.get("/c/DEMO")

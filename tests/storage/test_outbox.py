@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from voicebox.bot.messages import ChoiceOption, OutboundMessage
-from voicebox.storage.models import OutboxMessage, Participant, utcnow
-from voicebox.storage.outbox import Backoff, Dispatcher, SendFailed
+from voicebox.bot.messages import ChoiceOption, OutboundMessage, utcnow
+from voicebox.storage import outbox
+from voicebox.storage.dispatcher import Backoff, Dispatcher, SendFailed
+from voicebox.storage.models import OutboxMessage, Participant
 from voicebox.storage.store import SqlStore
 
 MESSAGE = OutboundMessage(
@@ -48,7 +49,7 @@ def _queue(store: SqlStore, opted_out: bool = False) -> int:
                 "updated_at": utcnow(),
             },
         ).scalar_one()
-        store.enqueue(conn, participant_id, "sms", [MESSAGE], purpose="report_back")
+        outbox.enqueue(conn, participant_id, "sms", [MESSAGE], purpose="report_back")
     return participant_id
 
 
@@ -169,7 +170,7 @@ def test_unsubscribed_cancels_the_rest_of_the_batch(store):
     """After the provider says 'unsubscribed', the next queued message is not sent either."""
     participant_id = _queue(store)
     with store.database.engine.begin() as conn:
-        store.enqueue(conn, participant_id, "sms", [MESSAGE], purpose="reply")
+        outbox.enqueue(conn, participant_id, "sms", [MESSAGE], purpose="reply")
     sender = RecordingSender([SendFailed("21610 unsubscribed", opted_out=True)])
     dispatcher = Dispatcher(store.database, {"sms": sender})
     dispatcher.run_once()

@@ -39,7 +39,7 @@ def sqlite_engine(tmp_path_factory):
     """One SQLite database for every example; each example is a new person."""
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('properties') / 'voicebox.db'}")
     db.upgrade()
-    ensure_demo(db, FLOWS["tops_and_pants"].version)
+    ensure_demo(db, FLOWS)
     create_consultation(
         db, "CORNER", "four_cornerstones", FLOWS["four_cornerstones"].version, "Corner"
     )
@@ -71,7 +71,7 @@ def test_any_conversation_through_the_store(sqlite_engine, code, inputs):
         before = _person(db, address)
         replies = engine.handle(
             InboundMessage("sms", address, text, message_id=f"{address}/{number}")
-        )
+        ).replies
         if not replies:
             assert before is not None and before.opted_out, f"no reply to {text[:40]!r}"
             assert _person(db, address).opted_out

@@ -1,6 +1,6 @@
 """Record a golden transcript from its `send` lines (run by hand, then read the result).
 
-    python tests/transcripts/record.py tests/transcripts/tops_and_pants.happy.yaml
+    python -m tests.transcripts.record tests/transcripts/tops_and_pants.happy.yaml
 
 It fills in every `expect` and the `answers` from what the engine says now. Read the diff
 before committing: a golden file is only worth something once a person has checked it.
@@ -14,11 +14,8 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bot"))
-
-from test_transcripts import play  # noqa: E402
-
-from voicebox.storage.database import Database  # noqa: E402
+from tests.bot.test_transcripts import play
+from voicebox.storage.database import Database
 
 
 class _Literal(str):

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 
 from voicebox.bot import replies
+from voicebox.bot.codes import candidate_codes
 from voicebox.bot.machines import FlowMachine
-from voicebox.bot.matching import choice_index, match_choice, normalize
+from voicebox.bot.matching import choice_index, match_choice
 from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
+from voicebox.bot.ports import ConversationStore, TurnContext
+from voicebox.bot.results import Question, TurnResult
 from voicebox.bot.safeguarding import PhraseList, default_phrase_list
-from voicebox.bot.state import (
-    Answer,
-    ConversationState,
-    Flag,
-    Outcome,
-)
-from voicebox.bot.store import ConversationStore, TurnContext
+from voicebox.bot.state import Answer, ConsultationRef, ConversationState, Flag, Outcome
 from voicebox.bot.words import command_word, is_yes
 from voicebox.flows import Choice, Flow, Step
 
@@ -26,7 +22,6 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 2000  # longer answers are cut here, and the person is told
 MAX_REASKS = 2  # unmatched input re-asks this many times, then offers SKIP
 MAX_HISTORY = 30  # how many questions BACK can return through
-_CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 
 
 class UnknownFlow(LookupError):
@@ -59,6 +54,11 @@ class Engine:
         self.store = store
         self.phrases = phrases if phrases is not None else default_phrase_list()
 
+    @property
+    def flows(self) -> dict[str, Flow]:
+        """Every flow this engine runs (the newest version of each), by id."""
+        return {flow_id: compiled.flow for flow_id, compiled in self._flows.items()}
+
     def flow(self, flow_id: str) -> Flow:
         """The flow with this id (UnknownFlow when there is none)."""
         return self._compiled(flow_id).flow
@@ -73,16 +73,69 @@ class Engine:
         except KeyError:
             raise UnknownFlow(flow_id) from None
 
-    def handle(self, inbound: InboundMessage) -> list[OutboundMessage]:
-        """Handle one message in one store transaction; return the replies to send."""
+    def handle(self, inbound: InboundMessage) -> TurnResult:
+        """Handle one message in one store transaction; say what happened and what to say."""
         if self.store is None:
             raise RuntimeError("this engine has no store; use resume()")
         with self.store.begin(inbound) as turn:
-            if turn is None:  # a duplicate delivery: it was handled the first time
-                return []
-            outcome = self.resume(turn.context, inbound)
+            context = turn.context
+            if context.duplicate:  # handled the first time it came: change nothing
+                return self._describe(context.conversation, context.participant.opted_out, True)
+            if inbound.consultation and not (context.named and context.named.open):
+                return self._refuse(context.named)
+            outcome = self.resume(context, inbound)
             turn.save(outcome)
-        return outcome.replies
+        return self.result(context, outcome)
+
+    def describe(self, state: ConversationState | None, opted_out: bool) -> TurnResult:
+        """Where a person is, with nothing new to say: for pages that show a check-in."""
+        return self._describe(state, opted_out, False)
+
+    def result(self, context: TurnContext, outcome: Outcome) -> TurnResult:
+        """The result of a worked-out outcome, for the channel to render."""
+        state = outcome.conversation or context.conversation
+        opted_out = context.participant.opted_out
+        if outcome.opted_out is not None:
+            opted_out = outcome.opted_out
+        return TurnResult(
+            replies=tuple(outcome.replies),
+            question=self._open_question(state, opted_out),
+            consultation=state.consultation if state is not None else context.named,
+            consent=state.consent if state is not None else None,
+            ended=state.ended if state is not None else False,
+            opted_out=opted_out,
+            started=outcome.started,
+            chosen=outcome.chosen,
+        )
+
+    def _describe(
+        self, state: ConversationState | None, opted_out: bool, duplicate: bool
+    ) -> TurnResult:
+        return TurnResult(
+            question=self._open_question(state, opted_out),
+            consultation=state.consultation if state is not None else None,
+            consent=state.consent if state is not None else None,
+            ended=state.ended if state is not None else False,
+            opted_out=opted_out,
+            duplicate=duplicate,
+        )
+
+    def _refuse(self, named: ConsultationRef | None) -> TurnResult:
+        """The channel named a check-in that is unknown or closed: nothing is kept."""
+        text = replies.CLOSED if named is not None else replies.JOIN_HINT
+        return TurnResult(replies=(OutboundMessage(text, purpose="notice"),), consultation=named)
+
+    def _open_question(self, state: ConversationState | None, opted_out: bool) -> Question | None:
+        """The question waiting for this person's answer, if any."""
+        if state is None or state.ended or opted_out:
+            return None
+        compiled = self._flows.get(state.consultation.flow_id)
+        step = compiled.flow.steps.get(state.step) if compiled is not None else None
+        if step is None or not step.is_question:
+            return None
+        message = question_message(step, state.about)
+        kind = "consent" if step.type == "consent" else (message.expects or "text")
+        return Question(step.id, kind, message.text, message.choices)
 
     # -- the pure part -------------------------------------------------------------
 
@@ -97,7 +150,10 @@ class Engine:
         if context.participant.opted_out:
             if command == "start" or is_yes(text):
                 outcome.opted_out = False
-                self._welcome_back(state, outcome)
+                if self._live(state) or not inbound.consultation:
+                    self._welcome_back(state, outcome)
+                else:  # START on a check-in's own page: begin it again
+                    self._join(context, inbound, text, command, outcome)
             return outcome  # after STOP, nothing at all until START
         if command == "stop":
             outcome.opted_out = True
@@ -110,6 +166,12 @@ class Engine:
             return outcome
         self._converse(state, inbound, text, command, outcome)
         return outcome
+
+    def _live(self, state: ConversationState | None) -> bool:
+        """True when the person is part-way through a check-in this engine can run."""
+        return (
+            state is not None and not state.ended and self.has_flow(state.consultation.flow_id)
+        )
 
     def _switching(self, state: ConversationState, inbound: InboundMessage) -> bool:
         code = inbound.consultation
@@ -129,7 +191,7 @@ class Engine:
         outcome.replies.append(OutboundMessage(replies.SAFEGUARDING, purpose="safeguarding"))
 
     def _welcome_back(self, state: ConversationState | None, outcome: Outcome) -> None:
-        if state is None or state.ended or not self.has_flow(state.consultation.flow_id):
+        if state is None or not self._live(state):
             outcome.replies.append(OutboundMessage(replies.WELCOME_BACK_NOTHING, purpose="start"))
             return
         self._tell_and_ask(state, replies.WELCOME_BACK, outcome, "start")
@@ -144,7 +206,7 @@ class Engine:
     ) -> None:
         ref = None
         if inbound.consultation:
-            ref = context.find_consultation(inbound.consultation)
+            ref = context.named
         elif command is None:
             for code in candidate_codes(text):
                 ref = context.find_consultation(code)
@@ -197,6 +259,10 @@ class Engine:
         if not step.is_question:  # saved on a say step (the flow changed): carry on from it
             self._advance(compiled, state, step.id, outcome)
             return
+        outcome.in_reply_to = step.id
+        if command == "start" and command_word(text) == "start":  # not stopped: where they are
+            outcome.replies.append(self._question(state))
+            return
         if command == "help":
             self._tell_and_ask(state, replies.HELP, outcome, "help")
             return
@@ -237,6 +303,7 @@ class Engine:
         if choice is None:
             self._reask(state, step, inbound, text, outcome)
             return
+        outcome.chosen = _option(step, choice)
         question = self._render(step.text, state)
         if step.type == "consent":
             state.consent = "given" if choice.key == "yes" else "declined"
@@ -386,30 +453,20 @@ def render_text(text: str, about: str | None) -> str:
     return text.replace("{topic}", about or "this part of your life")
 
 
+def _option(step: Step, choice: Choice) -> ChoiceOption:
+    """A choice of a step as a person sees it: number, key, words and symbol."""
+    return ChoiceOption(
+        number=step.choices.index(choice) + 1,
+        key=choice.key,
+        words=choice.words,
+        emoji=choice.symbol.emoji if choice.symbol else "",
+        picture=choice.symbol.picture if choice.symbol else "",
+        payload=f"{step.id}:{choice.key}",
+    )
+
+
 def question_message(step: Step, about: str | None) -> OutboundMessage:
     """A step as the message a person sees: its words and numbered choices."""
-    options = tuple(
-        ChoiceOption(
-            number=number,
-            key=choice.key,
-            words=choice.words,
-            emoji=choice.symbol.emoji if choice.symbol else "",
-            picture=choice.symbol.picture if choice.symbol else "",
-            payload=f"{step.id}:{choice.key}",
-        )
-        for number, choice in enumerate(step.choices, start=1)
-    )
+    options = tuple(_option(step, choice) for choice in step.choices)
     expects = "choice" if step.has_choices else ("text" if step.type == "text" else None)
     return OutboundMessage(render_text(step.full_text, about), options, step.id, expects)
-
-
-def candidate_codes(text: str) -> list[str]:
-    """Words in a message that could be a join code ("DEMO", "join demo")."""
-    words = normalize(text).upper().split()
-    if words and words[0] == "JOIN":
-        words = words[1:]
-    found: list[str] = []
-    for word in words[:4]:
-        if _CODE_TOKEN.match(word) and word not in found:
-            found.append(word)
-    return found

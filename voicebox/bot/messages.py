@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+# The most text kept from one message, on every channel: more than any real answer, and a
+# bound on the work a hostile message can cause. The engine keeps less of an answer and says so.
+MAX_MESSAGE_CHARS = 10_000
+
 
 def utcnow() -> datetime:
     """The current time, UTC-aware."""

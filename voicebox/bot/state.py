@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicebox.bot.messages import OutboundMessage
+from voicebox.bot.messages import ChoiceOption, OutboundMessage
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,5 @@ class Outcome:
     flags: list[Flag] = field(default_factory=list)
     opted_out: bool | None = None  # True after STOP, False after START
     report_back: bool | None = None
-
-    @property
-    def keep_transcript(self) -> bool:
-        """True when the person has agreed, so this turn belongs in the transcript."""
-        return self.conversation is not None and self.conversation.consent == "given"
+    in_reply_to: str | None = None  # the question the message was read as an answer to
+    chosen: ChoiceOption | None = None  # the choice it picked, as the person saw it

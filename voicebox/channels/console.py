@@ -1,15 +1,59 @@
-"""The console channel: a check-in in the terminal, for trying flows."""
+"""The console channel: a check-in in the terminal, for trying flows (`voicebox chat`)."""
 
 from __future__ import annotations
 
 import secrets
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TextIO
 
+from flask import Blueprint, Flask
+
 from voicebox.bot.messages import InboundMessage, OutboundMessage
+from voicebox.bot.results import TurnResult
+from voicebox.channels.base import Fit
+from voicebox.channels.text import clean_text
+from voicebox.storage.dispatcher import Sender
+from voicebox.storage.services import Services
 
 CHANNEL = "console"
+
+
+@dataclass
+class ConsoleChannel:
+    """The terminal: always there, no routes, nothing sent later, no length limits."""
+
+    name: str = CHANNEL
+    replies_later: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ConsoleChannel:
+        """The console has no settings."""
+        return cls()
+
+    def enabled(self) -> bool:
+        """The console is always there."""
+        return True
+
+    def blueprint(self, app: Flask, services: Services) -> Blueprint | None:
+        """The console has no web routes."""
+        return None
+
+    def sender(self, services: Services) -> Sender | None:
+        """Nothing waits to be sent to a terminal."""
+        return None
+
+    def fit(self, message: OutboundMessage) -> Fit | None:
+        """A terminal shows any text."""
+        return None
+
+    def chat(
+        self, handle: Callable[[InboundMessage], TurnResult], code: str, stdin: TextIO,
+        stdout: TextIO,
+    ) -> int:
+        """Run one check-in of consultation `code` here (see run_console)."""
+        return run_console(handle, code, stdin, stdout)
 
 
 def render(message: OutboundMessage, width: int = 72) -> str:
@@ -23,7 +67,7 @@ def render(message: OutboundMessage, width: int = 72) -> str:
 
 
 def run_console(
-    handle: Callable[[InboundMessage], list[OutboundMessage]],
+    handle: Callable[[InboundMessage], TurnResult],
     code: str,
     stdin: TextIO,
     stdout: TextIO,
@@ -33,12 +77,12 @@ def run_console(
     address = address or f"{CHANNEL}:{secrets.token_hex(8)}"
     say = stdout.write
     say("Type your answer and press Enter. Type STOP to stop, HELP for help.\n\n")
-    replies = handle(InboundMessage(CHANNEL, address, "", consultation=code))
+    result = handle(InboundMessage(CHANNEL, address, "", consultation=code))
     while True:
-        for message in replies:
+        for message in result.replies:
             say(render(message) + "\n")
         stdout.flush()
-        if any(m.purpose in ("end", "stop") for m in replies):
+        if result.ended or result.opted_out or result.question is None:
             return 0
         say("you > ")
         stdout.flush()
@@ -46,5 +90,6 @@ def run_console(
         if not line:
             say("\n")
             return 0
-        replies = handle(InboundMessage(CHANNEL, address, line.rstrip("\n"), consultation=code))
+        text = clean_text(line.rstrip("\n"))
+        result = handle(InboundMessage(CHANNEL, address, text, consultation=code))
         say("\n")

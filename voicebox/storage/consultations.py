@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
+from voicebox.bot.codes import JOIN_CODE
+from voicebox.bot.messages import utcnow
+from voicebox.flows import Flow
 from voicebox.storage.database import Database
-from voicebox.storage.models import Answer, Consultation, Conversation, utcnow
+from voicebox.storage.models import Answer, Consultation, Conversation
 
-CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 DEMO_CODE = "DEMO"
+DEMO_FLOW_ID = "tops_and_pants"  # the demo check-in `voicebox serve` makes
 
 
 class ConsultationError(ValueError):
@@ -36,7 +40,7 @@ class ConsultationInfo:
 def normalize_code(code: str) -> str:
     """A code as stored: upper case, checked for shape."""
     cleaned = (code or "").strip().upper()
-    if not CODE_PATTERN.match(cleaned):
+    if not JOIN_CODE.match(cleaned):
         raise ConsultationError(
             f"'{code}' is not a usable code: use 2 to 32 letters or digits (A-Z, 0-9, - and _)"
         )
@@ -64,9 +68,19 @@ def create_consultation(
 
 def get_consultation(db: Database, code: str) -> ConsultationInfo | None:
     """The consultation with this code (any case), or None."""
-    with db.read_sessions() as session:
-        row = session.scalar(select(Consultation).where(Consultation.code == code.strip().upper()))
-        return _info(row) if row is not None else None
+    with db.reading() as conn:
+        return find_consultation(conn, code)
+
+
+def find_consultation(conn: Connection, code: str) -> ConsultationInfo | None:
+    """The consultation with this code (any case), or None, in the caller's transaction.
+
+    A code that cannot be one (wrong shape) finds nothing without a query."""
+    cleaned = (code or "").strip().upper()
+    if not JOIN_CODE.match(cleaned):
+        return None
+    row = conn.execute(select(Consultation).where(Consultation.code == cleaned)).first()
+    return _info(row) if row is not None else None
 
 
 def require_consultation(db: Database, code: str) -> ConsultationInfo:
@@ -109,20 +123,19 @@ def close_consultation(db: Database, code: str) -> ConsultationInfo:
         return _info(row)
 
 
-def ensure_demo(db: Database, flow_version: int) -> bool:
+def ensure_demo(db: Database, flows: Mapping[str, Flow]) -> bool:
     """Create the DEMO consultation (TOPS and PANTS) unless it exists; True when created."""
     if get_consultation(db, DEMO_CODE) is not None:
         return False
+    flow = flows[DEMO_FLOW_ID]
     try:
-        create_consultation(
-            db, DEMO_CODE, "tops_and_pants", flow_version, "Demo: what is good and not good"
-        )
+        create_consultation(db, DEMO_CODE, flow.id, flow.version, "Demo: what is good and not good")
     except ConsultationError:
         return False  # another process made it first
     return True
 
 
-def _info(row: Consultation, conversations: int = 0, answers: int = 0) -> ConsultationInfo:
+def _info(row: Any, conversations: int = 0, answers: int = 0) -> ConsultationInfo:
     return ConsultationInfo(
         code=row.code,
         title=row.title,

@@ -117,16 +117,6 @@ class Database:
         """True on SQLite."""
         return self.dialect == "sqlite"
 
-    @property
-    def sqlite_path(self) -> Path | None:
-        """The database file on SQLite (None for memory or other databases)."""
-        if not self.is_sqlite:
-            return None
-        database = make_url(self.url).database
-        if not database or database == ":memory:":
-            return None
-        return Path(database).expanduser().resolve()
-
     def ping(self) -> bool:
         """True when the database answers."""
         try:

@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from voicebox.bot.messages import utcnow
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -46,11 +48,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    """The current time, UTC-aware."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -132,7 +129,7 @@ class Answer(Base):
 
 
 class TranscriptMessage(Base):
-    """Every message in and out of a conversation after consent."""
+    """Every message in and out of a conversation after consent, as structured rows."""
 
     __tablename__ = "transcript_messages"
 
@@ -141,8 +138,12 @@ class TranscriptMessage(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     direction: Mapped[str] = mapped_column(String(3))  # in, out
+    # In: what the person typed ("" for a button). Out: the words, without choice lines.
     text: Mapped[str] = mapped_column(Text)
+    # In: the question it was read against. Out: the step it says or asks.
     step: Mapped[str | None] = mapped_column(String(32), default=None)
+    choice_key: Mapped[str | None] = mapped_column(String(32), default=None)  # in: picked
+    purpose: Mapped[str | None] = mapped_column(String(16), default=None)  # out: flow, help...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,209 +1,227 @@
-"""The outbox: outbound messages kept until a channel's sender delivers them."""
+"""The outbox: messages kept until they are delivered. Enqueue, take (for channels that
+deliver when the person next looks), cancel, and record what a provider reports later.
+The Dispatcher (dispatcher.py) sends the rest through each channel's sender."""
 
 from __future__ import annotations
 
-import logging
-import random
-import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from voicebox.bot.messages import OutboundMessage
+from voicebox.bot.messages import ChoiceOption, OutboundMessage, utcnow
 from voicebox.storage.database import Database
-from voicebox.storage.models import OutboxMessage, Participant, utcnow
-from voicebox.storage.serial import message_from_json
-
-log = logging.getLogger(__name__)
+from voicebox.storage.models import OutboxMessage, Participant
+from voicebox.storage.pseudonyms import address_key
 
 _outbox = OutboxMessage.__table__
 _participants = Participant.__table__
+_INSERT = insert(_outbox)
+MAX_SHOWN = 20  # a page shows at most this many of the latest delivered messages
+
+# What a provider may report after sending; a status only moves up this ladder, and the
+# last rung is final (delivered, undelivered, failed and canceled are all last).
+DELIVERY_RANK = {
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+}
 
 
-class SendFailed(Exception):
-    """A sender could not deliver. `retry` says whether trying later may work."""
+def message_to_json(message: OutboundMessage) -> dict[str, Any]:
+    """An outbound message as plain JSON data."""
+    return {
+        "text": message.text,
+        "step_id": message.step_id,
+        "expects": message.expects,
+        "purpose": message.purpose,
+        "choices": [
+            {
+                "number": c.number,
+                "key": c.key,
+                "words": c.words,
+                "emoji": c.emoji,
+                "picture": c.picture,
+                "payload": c.payload,
+            }
+            for c in message.choices
+        ],
+    }
 
-    def __init__(
-        self, reason: str, retry: bool = True, opted_out: bool = False, wait: float | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry = retry and not opted_out
-        self.opted_out = opted_out  # the provider says this person unsubscribed
-        self.wait = wait  # seconds the provider asked us to wait (Retry-After)
+
+def message_from_json(data: Mapping[str, Any]) -> OutboundMessage:
+    """An outbound message from its JSON data."""
+    return OutboundMessage(
+        text=str(data.get("text", "")),
+        choices=tuple(ChoiceOption(**choice) for choice in data.get("choices", [])),
+        step_id=data.get("step_id"),
+        expects=data.get("expects"),
+        purpose=str(data.get("purpose", "flow")),
+    )
 
 
-class Sender(Protocol):
-    """What a channel plugs into the dispatcher."""
+def enqueue(
+    conn: Connection,
+    participant_id: int,
+    channel: str,
+    messages: Iterable[OutboundMessage],
+    now: datetime | None = None,
+    purpose: str = "reply",
+) -> None:
+    """Queue messages for a channel, inside the caller's transaction."""
+    now = now or utcnow()
+    rows = [
+        {
+            "channel": channel,
+            "participant_id": participant_id,
+            "body": message_to_json(m),
+            "purpose": purpose,
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    if rows:
+        conn.execute(_INSERT, rows)
 
-    def send(self, address: str, message: OutboundMessage) -> str | None:
-        """Deliver one message; return the provider's id; raise SendFailed when it fails."""
+
+STOPPED = "the person sent STOP"
+
+
+def cancel_queued(conn: Connection, participant_id: int, reason: str) -> int:
+    """Cancel everything still queued for a person, on every channel; return how many."""
+    result = conn.execute(
+        update(_outbox)
+        .where(_outbox.c.participant_id == participant_id, _outbox.c.status == "queued")
+        .values(status="cancelled", last_error=reason[:500])
+    )
+    return result.rowcount or 0
+
+
+def cancel(database: Database, participant_id: int, reason: str) -> int:
+    """Cancel everything still queued for a person, in a transaction of its own."""
+    with database.transaction() as conn:
+        return cancel_queued(conn, participant_id, reason)
 
 
 @dataclass(frozen=True)
-class Backoff:
-    """Retry timing: exponential, capped, with jitter so retries do not bunch up."""
+class Delivered:
+    """A message from the outbox, handed to the person by showing it."""
 
-    first: float = 5.0
-    factor: float = 2.0
-    cap: float = 3600.0
-    max_attempts: int = 8
-
-    def delay(self, attempts: int) -> float:
-        """Seconds to wait after this many failed attempts."""
-        base = min(self.cap, self.first * self.factor ** max(0, attempts - 1))
-        return base * random.uniform(0.8, 1.2)
+    id: int
+    message: OutboundMessage
+    created_at: datetime
+    new: bool  # True when this visit delivered it
 
 
-class Dispatcher:
-    """Drains the outbox: claims due messages, sends them, retries with backoff."""
+def _theirs(participant_id: int, channel: str, status: str) -> Any:
+    return and_(
+        _outbox.c.participant_id == participant_id,
+        _outbox.c.channel == channel,
+        _outbox.c.status == status,
+    )
 
-    def __init__(
-        self,
-        database: Database,
-        senders: Mapping[str, Sender],
-        backoff: Backoff | None = None,
-        batch: int = 50,
-        stale_after: timedelta = timedelta(minutes=10),
-    ) -> None:
-        self.database = database
-        self.senders = dict(senders)
-        self.backoff = backoff or Backoff()
-        self.batch = batch
-        self.stale_after = stale_after
 
-    def run_once(self, now: datetime | None = None) -> int:
-        """Send what is due now; return how many messages were tried."""
-        now = now or utcnow()
-        tried = 0
-        unsubscribed: set[int] = set()  # people the provider said left, during this batch
-        for row in self._claim(now):
-            tried += 1
-            if row.participant_id in unsubscribed:
-                self._finish(row.id, status="cancelled", error="the person unsubscribed")
-                continue
-            if self._deliver(row, now):
-                unsubscribed.add(row.participant_id)
-        return tried
+def _shown(participant_id: int, channel: str, status: str) -> Any:
+    return select(_outbox.c.id, _outbox.c.body, _outbox.c.created_at).where(
+        _theirs(participant_id, channel, status)
+    )
 
-    def _claim(self, now: datetime) -> list:
-        channels = list(self.senders)
-        if not channels:
-            return []
-        stale = now - self.stale_after
-        due = and_(_outbox.c.status == "queued", _outbox.c.next_attempt_at <= now)
-        stuck = and_(_outbox.c.status == "sending", _outbox.c.next_attempt_at <= stale)
-        with self.database.transaction() as conn:
-            rows = conn.execute(
-                select(
-                    _outbox.c.id,
-                    _outbox.c.channel,
-                    _outbox.c.body,
-                    _outbox.c.attempts,
-                    _participants.c.id.label("participant_id"),
-                    _participants.c.address,
-                    _participants.c.opted_out,
-                )
-                .join(_participants, _participants.c.id == _outbox.c.participant_id)
-                .where(or_(due, stuck), _outbox.c.channel.in_(channels))
-                .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if rows:
-                conn.execute(
-                    update(_outbox)
-                    .where(_outbox.c.id.in_([r.id for r in rows]))
-                    .values(status="sending", next_attempt_at=now, attempts=_outbox.c.attempts + 1)
-                )
-        return rows
 
-    def _deliver(self, row, now: datetime) -> bool:  # noqa: ANN001 - a result row
-        """Send one claimed message; True when the provider says the person unsubscribed."""
-        attempts = row.attempts + 1
-        if row.opted_out:
-            self._finish(row.id, status="cancelled", error="the person sent STOP")
-            return False
-        sender = self.senders[row.channel]
-        try:
-            provider_id = sender.send(row.address, message_from_json(row.body))
-        except SendFailed as failure:
-            self._failed(row, attempts, failure, now)
-            return failure.opted_out
-        except Exception as exc:  # a sender bug must not stop the dispatcher
-            log.exception("sender for %s failed on outbox message %s", row.channel, row.id)
-            self._failed(row, attempts, SendFailed(exc.__class__.__name__), now)
-            return False
-        self._finish(row.id, status="sent", provider_id=provider_id, sent_at=utcnow())
-        return False
+def waiting(conn: Connection, participant_id: int, channel: str) -> bool:
+    """True when messages wait for this person on a channel that delivers by showing."""
+    row = conn.execute(
+        select(_outbox.c.id).where(_theirs(participant_id, channel, "queued")).limit(1)
+    ).first()
+    return row is not None
 
-    def _failed(self, row, attempts: int, failure: SendFailed, now: datetime) -> None:  # noqa: ANN001
-        log.warning(
-            "outbox message %s on %s failed (attempt %s): %s",
-            row.id,
-            row.channel,
-            attempts,
-            failure.reason,
-        )
-        if failure.opted_out:
-            with self.database.transaction() as conn:
-                conn.execute(
-                    update(_participants)
-                    .where(_participants.c.id == row.participant_id)
-                    .values(opted_out=True, updated_at=now)
-                )
-        if not failure.retry or attempts >= self.backoff.max_attempts:
-            self._finish(row.id, status="failed", error=failure.reason)
-            return
-        wait = max(failure.wait or 0.0, self.backoff.delay(attempts))
-        with self.database.transaction() as conn:
+
+def take(database: Database, participant_id: int, channel: str) -> list[Delivered]:
+    """Mark a person's queued messages on a showing channel sent; return them, oldest first.
+
+    Two pages loading at once deliver each message once (the rows are locked)."""
+    now = utcnow()
+    with database.transaction() as conn:
+        rows = conn.execute(
+            _shown(participant_id, channel, "queued")
+            .order_by(_outbox.c.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if rows:
             conn.execute(
                 update(_outbox)
-                .where(_outbox.c.id == row.id)
-                .values(
-                    status="queued",
-                    last_error=failure.reason[:500],
-                    next_attempt_at=now + timedelta(seconds=wait),
-                )
+                .where(_outbox.c.id.in_([r.id for r in rows]), _outbox.c.status == "queued")
+                .values(status="sent", sent_at=now, attempts=_outbox.c.attempts + 1)
             )
+    return [Delivered(r.id, message_from_json(r.body), r.created_at, True) for r in rows]
 
-    def _finish(
-        self,
-        outbox_id: int,
-        status: str,
-        error: str | None = None,
-        provider_id: str | None = None,
-        sent_at: datetime | None = None,
-    ) -> None:
-        values: dict = {"status": status}
-        if error is not None:
-            values["last_error"] = error[:500]
-        if provider_id is not None:
-            values["provider_id"] = provider_id[:64]
-        if sent_at is not None:
-            values["sent_at"] = sent_at
-        with self.database.transaction() as conn:
-            conn.execute(update(_outbox).where(_outbox.c.id == outbox_id).values(**values))
 
-    def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
-        """Keep draining until `stop` is set; errors are logged, never fatal."""
-        while not stop.is_set():
-            try:
-                tried = self.run_once()
-            except Exception:  # the database may be away for a moment
-                log.exception("the outbox dispatcher could not run")
-                tried = 0
-            if not tried:
-                stop.wait(interval)
+def take_waiting(database: Database, secret: bytes, channel: str, address: str) -> list[Delivered]:
+    """Deliver what waits for a person on a showing channel: a read, and a write only if any."""
+    key = address_key(secret, channel, address)
+    with database.reading() as conn:
+        row = conn.execute(
+            select(_outbox.c.participant_id)
+            .join(_participants, _participants.c.id == _outbox.c.participant_id)
+            .where(
+                _participants.c.key_hash == key,
+                _outbox.c.channel == channel,
+                _outbox.c.status == "queued",
+            )
+            .limit(1)
+        ).first()
+    return take(database, row.participant_id, channel) if row is not None else []
 
-    def start(self, interval: float = 1.0) -> tuple[threading.Thread, threading.Event]:
-        """Run in a background thread; set the returned event to stop it."""
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=self.run_forever, args=(stop, interval), name="voicebox-outbox", daemon=True
-        )
-        thread.start()
-        return thread, stop
+
+def delivered(
+    conn: Connection, participant_id: int, channel: str, limit: int = MAX_SHOWN
+) -> list[Delivered]:
+    """Messages already shown to this person on a showing channel, oldest first."""
+    rows = conn.execute(
+        _shown(participant_id, channel, "sent").order_by(_outbox.c.id.desc()).limit(limit)
+    ).all()
+    return [Delivered(r.id, message_from_json(r.body), r.created_at, False) for r in reversed(rows)]
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What a provider says later about one message it took from us."""
+
+    provider_id: str
+    status: str  # one of DELIVERY_RANK
+    error: str | None = None  # the provider's error code
+    opted_out: bool = False  # the provider says the person unsubscribed
+
+
+def record_delivery(database: Database, channel: str, report: DeliveryReport) -> bool:
+    """Keep a delivery status on the outbox row it is about, never moving it backwards."""
+    rank = DELIVERY_RANK[report.status]
+    lower = [name for name, rung in DELIVERY_RANK.items() if rung < rank]
+    values: dict[str, Any] = {"delivery_status": report.status}
+    if report.error:
+        values["delivery_error"] = report.error[:16]
+    about = and_(_outbox.c.channel == channel, _outbox.c.provider_id == report.provider_id)
+    with database.transaction() as conn:
+        changed = conn.execute(
+            update(_outbox)
+            .where(
+                about,
+                or_(_outbox.c.delivery_status.is_(None), _outbox.c.delivery_status.in_(lower)),
+            )
+            .values(**values)
+        ).rowcount
+        if report.opted_out:
+            conn.execute(
+                update(_participants)
+                .where(_participants.c.id.in_(select(_outbox.c.participant_id).where(about)))
+                .values(opted_out=True, updated_at=utcnow())
+            )
+    return bool(changed)

@@ -1,8 +1,8 @@
-"""The running pieces a channel needs, handed over by the composition root."""
+"""The running pieces channels and the workers' area need, built by the composition root."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from voicebox.bot.engine import Engine
 from voicebox.storage.database import Database
@@ -18,4 +18,3 @@ class Services:
     engine: Engine
     secret: bytes
     public_url: str | None = None
-    options: dict[str, str | None] = field(default_factory=dict)  # channel settings

@@ -1,21 +1,22 @@
-"""The chat as the page shows it: pure functions from form fields, replies and transcript
-lines to log entries, and from a pressed button to one InboundMessage."""
+"""The chat as the page shows it: pure functions from form fields, the engine's result and
+transcript lines to log entries, and from a pressed button to one InboundMessage."""
 
 from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
+from voicebox.bot.results import Question, TurnResult
+from voicebox.channels.text import clean_text
 from voicebox.flows import Flow, Step
+from voicebox.storage.transcripts import TranscriptLine
 
 CHANNEL = "web"
-MAX_TEXT = 10_000  # more than the engine keeps; it cuts and says so
 MAX_PAYLOAD = 80
 # The buttons every question has, and the words the engine knows them by.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -27,8 +28,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 _SENT_AS = {sent: label for sent, label in COMMANDS.values()}
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_BUTTON = re.compile(r"^\[button ([a-z0-9_]{1,32}):([^\]]{1,64})\]$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE = re.compile(r"\b(0800 ?1111|999)\b")
 
 
@@ -61,7 +60,7 @@ class Entry:
 
 
 @dataclass
-class Turn:
+class MessageGroup:
     """Messages in a row from the same side, shown together."""
 
     who: str
@@ -76,13 +75,6 @@ class Turn:
 def new_id() -> str:
     """A short random element id for a message made in this request."""
     return "n" + secrets.token_hex(5)
-
-
-def clean_text(text: str) -> str:
-    """Words as typed, minus what no database or screen should get (NUL, control codes)."""
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from JSON
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
-    return text[:MAX_TEXT]
 
 
 def parse_action(form: Mapping[str, str]) -> Action:
@@ -113,22 +105,23 @@ def inbound_for(action: Action, address: str, code: str, nonce: str | None) -> I
     return InboundMessage(CHANNEL, address, action.value, message_id=nonce, consultation=code)
 
 
-def choice_words(step: Step | None, key: str) -> str | None:
+def choice_words(step: Step | None, key: str | None) -> str | None:
     """The words of a step's choice, by key."""
-    if step is None:
+    if step is None or not key:
         return None
     return next((c.words for c in step.choices if c.key == key), None)
 
 
-def you_entry(action: Action, step: Step | None, kept: bool) -> Entry:
+def you_entry(action: Action, result: TurnResult) -> Entry:
     """What the person did, as their message in the log."""
     if action.kind == "command":
         return Entry("you", COMMANDS[action.value][1], new_id())
     if action.kind == "choice":
-        step_id, _, key = action.value.partition(":")
-        words = choice_words(step, key) if step and step.id == step_id else None
-        return Entry("you", words or key or action.value, new_id())
-    if not kept:
+        if result.chosen is not None:
+            return Entry("you", result.chosen.words, new_id())
+        key = action.value.partition(":")[2]  # a button for a question already passed
+        return Entry("you", key or action.value, new_id())
+    if result.consent != "given":
         return Entry("you", "You wrote a message. It is not kept.", new_id(), kept=False)
     return Entry("you", action.value, new_id())
 
@@ -138,31 +131,21 @@ def entries_from_replies(replies: Iterable[OutboundMessage]) -> list[Entry]:
     return [Entry("bot", m.text, new_id(), m.purpose, m.step_id) for m in replies]
 
 
-def strip_choice_lines(text: str, step: Step | None) -> str:
-    """A kept question without its numbered choice lines (the page shows buttons)."""
-    if step is None or not step.choices:
-        return text
-    lines = "\n".join(f"{n} {c.words}" for n, c in enumerate(step.choices, start=1))
-    return text.removesuffix("\n" + lines)
-
-
-def entries_from_transcript(lines: Iterable[Any], flow: Flow | None) -> list[Entry]:
-    """Kept transcript lines as log entries: buttons as their words, questions without lists."""
+def entries_from_transcript(lines: Iterable[TranscriptLine], flow: Flow | None) -> list[Entry]:
+    """Kept transcript lines as log entries: a picked choice shown by its words."""
     entries: list[Entry] = []
     steps = flow.steps if flow is not None else {}
     for line in lines:
         if line.direction == "in":
-            text = line.text
-            button = _BUTTON.match(text)
-            if button:
-                step_id, key = button.groups()
-                text = choice_words(steps.get(step_id), key) or key
-            text = _SENT_AS.get(text, text)
+            words = line.text or choice_words(steps.get(line.step or ""), line.choice_key)
+            text = _SENT_AS.get(words or "", words or line.choice_key or "")
             if text:
                 entries.append(Entry("you", text, f"m{line.id}", at=line.created_at))
             continue
-        text = strip_choice_lines(line.text, steps.get(line.step) if line.step else None)
-        entries.append(Entry("bot", text, f"m{line.id}", step=line.step, at=line.created_at))
+        purpose = line.purpose or "flow"
+        entries.append(
+            Entry("bot", line.text, f"m{line.id}", purpose, line.step, at=line.created_at)
+        )
     return entries
 
 
@@ -184,7 +167,7 @@ def merge_by_time(kept: Sequence[Entry], notes: Sequence[Entry]) -> list[Entry]:
     return sorted([*kept, *notes], key=when)
 
 
-def attach_question(entries: list[Entry], question: OutboundMessage, always: bool = True) -> None:
+def attach_question(entries: list[Entry], question: Question, always: bool = True) -> None:
     """Mark the question being asked: the last message when it is that question, else add it.
 
     With always=False the question is added only when the entries hold some other
@@ -206,15 +189,15 @@ def attach_question(entries: list[Entry], question: OutboundMessage, always: boo
     )
 
 
-def group_turns(entries: Iterable[Entry]) -> list[Turn]:
+def group_turns(entries: Iterable[Entry]) -> list[MessageGroup]:
     """Consecutive messages from the same side, together."""
-    turns: list[Turn] = []
+    groups: list[MessageGroup] = []
     for entry in entries:
-        if turns and turns[-1].who == entry.who:
-            turns[-1].entries.append(entry)
+        if groups and groups[-1].who == entry.who:
+            groups[-1].entries.append(entry)
         else:
-            turns.append(Turn(entry.who, [entry]))
-    return turns
+            groups.append(MessageGroup(entry.who, [entry]))
+    return groups
 
 
 def speak_text(entry: Entry) -> str:

@@ -1,4 +1,8 @@
-"""The web chat's routes: thin glue between the page, the engine and storage."""
+"""The web chat's routes: thin glue between the page, the engine and storage.
+
+Every page renders from the engine's TurnResult: after a button press from the result of
+that press (one write transaction), and on a plain visit from `Engine.describe` of the
+person's place, read with the transcript in one read transaction."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -24,17 +29,18 @@ from flask import (
     url_for,
 )
 
-from voicebox.bot.engine import question_message
-from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
+from voicebox.bot.messages import ChoiceOption, InboundMessage
+from voicebox.bot.results import Question, TurnResult
 from voicebox.channels.web import chat
 from voicebox.channels.web.chat import CHANNEL, Action, Entry
 from voicebox.channels.web.looks import COOKIE, COOKIE_DAYS, Look
-from voicebox.channels.web.pictures import BUILTIN_SET, find_picture, picture_sets
-from voicebox.flows import Flow, Step
-from voicebox.storage.consultations import CODE_PATTERN, ConsultationInfo, get_consultation
+from voicebox.channels.web.pictures import BUILTIN_SET, PictureSet, find_picture, picture_sets
+from voicebox.channels.web.settings import WebSettings
+from voicebox.storage import outbox
+from voicebox.storage.consultations import find_consultation, get_consultation
+from voicebox.storage.conversations import read_place
 from voicebox.storage.services import Services
-from voicebox.storage.web_outbox import WebOutbox
-from voicebox.storage.web_view import WebPlace, WebView
+from voicebox.storage.transcripts import read_transcript
 
 blueprint = Blueprint(
     CHANNEL,
@@ -44,16 +50,16 @@ blueprint = Blueprint(
     static_url_path="/web-static",
 )
 
-PICTURES_SETTING = "VOICEBOX_WEB_PICTURES"
+_SETTINGS = "voicebox.web"
 _WEB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 EMPTY_ANSWER = "Please type your answer first, or press Skip."
 TRY_AGAIN = "Sorry, that did not work. Please try again."
 SAVED = "Your changes are saved."
 
 
-def enabled(services: Services) -> bool:
-    """The web chat is always on."""
-    return True
+def set_up(app: Flask, settings: WebSettings) -> None:
+    """Keep this app's web settings where the routes find them."""
+    app.extensions[_SETTINGS] = settings
 
 
 # -- helpers -----------------------------------------------------------------------
@@ -92,9 +98,9 @@ def _look() -> Look:
     return Look.from_cookie(request.cookies.get(COOKIE))
 
 
-def _picture_sets() -> tuple:
-    folder = current_app.config.get(PICTURES_SETTING) or _services().options.get("web_pictures")
-    return picture_sets(folder or None)
+def _picture_sets() -> tuple[PictureSet, ...]:
+    settings: WebSettings = current_app.extensions[_SETTINGS]
+    return picture_sets(settings.pictures)
 
 
 def _picture_url(option: ChoiceOption) -> str | None:
@@ -103,12 +109,9 @@ def _picture_url(option: ChoiceOption) -> str | None:
     return url_for("web.picture", picture_id=option.picture)
 
 
-def _open_consultation(code: str) -> ConsultationInfo | None:
-    cleaned = (code or "").strip().upper()
-    if not CODE_PATTERN.match(cleaned):
-        return None
-    found = get_consultation(_services().database, cleaned)
-    return found if found is not None and found.status == "open" else None
+def _is_open(code: str) -> bool:
+    found = get_consultation(_services().database, code)
+    return found is not None and found.status == "open"
 
 
 def _safe_next(target: str | None) -> str:
@@ -131,175 +134,84 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _flow(flow_id: str) -> Flow | None:
-    engine = _services().engine
-    return engine.flow(flow_id) if engine.has_flow(flow_id) else None
-
-
-def _step(flow: Flow | None, step_id: str | None) -> Step | None:
-    if flow is None or step_id is None:
-        return None
-    return flow.steps.get(step_id)
-
-
 # -- what the page shows -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """The check-in a page is about: its code and title."""
+
+    code: str
+    title: str
 
 
 @dataclass
 class ChatView:
     """Everything the chat templates need for one check-in."""
 
-    info: ConsultationInfo
+    info: Checkin
     entries: list[Entry] = field(default_factory=list)
     mode: str = "none"  # choice, text, ended, stopped, none
-    question: OutboundMessage | None = None
+    question: Question | None = None
     asks_consent: bool = False
 
 
-def _view(info: ConsultationInfo, entries: list[Entry], place: WebPlace, always: bool) -> ChatView:
+def _mode(result: TurnResult) -> str:
+    if result.opted_out:
+        return "stopped"
+    if result.ended:
+        return "ended"
+    if result.question is not None:
+        return "choice" if result.question.has_choices else "text"
+    return "none"
+
+
+def _view(info: Checkin, entries: list[Entry], result: TurnResult, always: bool) -> ChatView:
     """The view of a check-in, with the question being asked now marked in the entries."""
-    mode, question, step = _mode(place)
+    question = result.question
     if question is not None:
         chat.attach_question(entries, question, always=always)
-    asks_consent = step is not None and step.type == "consent"
-    return ChatView(info, entries, mode, question, asks_consent)
+    asks_consent = question is not None and question.kind == "consent"
+    return ChatView(info, entries, _mode(result), question, asks_consent)
 
 
-def _mode(place: WebPlace) -> tuple[str, OutboundMessage | None, Step | None]:
-    conversation = place.conversation
-    if place.opted_out:
-        return "stopped", None, None
-    if conversation is None:
-        return "none", None, None
-    if conversation.ended:
-        return "ended", None, None
-    step = _step(_flow(conversation.flow_id), conversation.step)
-    if step is None or not step.is_question:
-        return "none", None, None
-    question = question_message(step, conversation.about)
-    return ("choice" if question.expects == "choice" else "text"), question, step
-
-
-def _notes(place: WebPlace, only_new: bool = False) -> list[Entry]:
-    """Messages for this person from the outbox: delivered by showing them, then kept shown."""
-    if place.participant_id is None:
-        return []
-    outbox = WebOutbox(_services().database)
-    if place.opted_out:
-        outbox.cancel(place.participant_id)
-        return []
-    notes = outbox.take(place.participant_id)
-    if not only_new:
-        notes = outbox.delivered(place.participant_id)
-    return [chat.note_entry(n.id, n.message, n.created_at) for n in notes]
-
-
-def _session_entries(code: str, place: WebPlace) -> list[Entry]:
+def _session_entries(code: str, result: TurnResult) -> list[Entry]:
+    """Messages kept in the session: until consent, nothing else has them."""
     last = session.get("last")
-    conversation = place.conversation
-    if not isinstance(last, dict) or conversation is None:
+    if not isinstance(last, dict) or last.get("code") != code:
         return []
-    if last.get("code") != code or last.get("conversation") != conversation.id:
+    if result.consent is None or result.consent == "given":
         return []
     return chat.from_session(last.get("entries"))
 
 
-def _chat_view(info: ConsultationInfo, place: WebPlace) -> ChatView:
-    services = _services()
-    conversation = place.conversation
-    entries: list[Entry] = []
-    if conversation is not None and conversation.consent == "given":
-        lines = WebView(services.database, services.secret).transcript(conversation.id)
-        entries = chat.entries_from_transcript(lines, _flow(conversation.flow_id))
-    notes = _notes(place)
-    entries = chat.merge_by_time(entries, notes) + _session_entries(info.code, place)
-    return _view(info, entries, place, always=True)
-
-
-def _remember(info: ConsultationInfo, place: WebPlace, new: list[Entry]) -> None:
+def _remember(code: str, result: TurnResult, new: list[Entry]) -> None:
     """Keep the latest messages in the session until consent; after it, the transcript has them."""
-    conversation = place.conversation
-    if conversation is None or conversation.consent == "given":
+    if result.consent is None or result.consent == "given":
         session.pop("last", None)
         return
-    last = session.get("last")
     earlier: list[Entry] = []
-    if (
-        isinstance(last, dict)
-        and last.get("code") == info.code
-        and last.get("conversation") == conversation.id
-    ):
-        earlier = chat.from_session(last.get("entries"))
+    if not result.started:
+        earlier = _session_entries(code, result)
     kept = chat.without_choices([*earlier, *new])
-    session["last"] = {
-        "code": info.code,
-        "conversation": conversation.id,
-        "entries": chat.to_session(kept),
-    }
+    session["last"] = {"code": code, "entries": chat.to_session(kept)}
 
 
-def _where(info: ConsultationInfo, address: str) -> WebPlace:
-    services = _services()
-    return WebView(services.database, services.secret).place(CHANNEL, address, info.code)
+def _start(code: str, address: str) -> TurnResult:
+    return _services().engine.handle(InboundMessage(CHANNEL, address, "", consultation=code))
 
 
-def _start(info: ConsultationInfo, address: str, nonce: str | None = None) -> list[Entry]:
-    replies = _services().engine.handle(
-        InboundMessage(CHANNEL, address, "", message_id=nonce, consultation=info.code)
-    )
-    return chat.entries_from_replies(replies)
+def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
+    """What the person did and what Voicebox said back, for the log (nothing, if nothing)."""
+    if not result.replies:  # a second press of the same form, or nothing to say after STOP
+        return []
+    return [chat.you_entry(action, result), *chat.entries_from_replies(result.replies)]
 
 
-@dataclass
-class Outcome:
-    """What one press of a button did."""
-
-    entries: list[Entry]
-    place: WebPlace
-    status: str = ""
-    error: bool = False
-
-
-def _act(info: ConsultationInfo, address: str, action: Action, nonce: str | None) -> Outcome:
-    """Hand what the person did to the engine; return the new messages for the log."""
-    engine = _services().engine
-    before = _where(info, address)
-    conversation = before.conversation
-    if action.kind == "text" and not action.value.strip():
-        return Outcome([], before, EMPTY_ANSWER, error=True)
-    if action.kind == "command" and action.value == "start":
-        you = chat.you_entry(action, None, kept=True)
-        entries: list[Entry] = []
-        if before.opted_out:
-            start = chat.inbound_for(action, address, info.code, nonce)
-            entries = chat.entries_from_replies(engine.handle(start))
-            before = _where(info, address)
-        if before.conversation is None or before.conversation.ended:
-            join_id = f"{nonce}-join" if nonce else None
-            entries = _start(info, address, join_id)
-        after = _where(info, address)
-        return Outcome([you, *entries] if entries else [], after)
-    if conversation is None:  # no check-in yet (a new session): begin it
-        entries = _start(info, address, nonce)
-        return Outcome(entries, _where(info, address))
-    step = _step(_flow(conversation.flow_id), conversation.step)
-    replies = engine.handle(chat.inbound_for(action, address, info.code, nonce))
-    after = _where(info, address)
-    if not replies:  # a second press of the same form, or nothing to say after STOP
-        return Outcome([], after)
-    kept = conversation.consent == "given" or (
-        after.conversation is not None and after.conversation.consent == "given"
-    )
-    you = chat.you_entry(action, step, kept=kept or action.kind != "text")
-    return Outcome([you, *chat.entries_from_replies(replies)], after)
-
-
-def _not_found(code: str) -> Response:
-    cleaned = (code or "").strip().upper()
-    known = None
-    if CODE_PATTERN.match(cleaned):
-        known = get_consultation(_services().database, cleaned)
-    return _page("web/not_found.html", 404, closed=known is not None)
+def _not_found(code: str, closed: bool | None = None) -> Response:
+    if closed is None:
+        closed = get_consultation(_services().database, code) is not None
+    return _page("web/not_found.html", 404, closed=closed)
 
 
 def _render_chat(view: ChatView, status: str = "", error: bool = False, focus: bool = False):
@@ -341,50 +253,82 @@ def join() -> Response:
     """Go to the check-in for a typed code, or say what is wrong with it."""
     typed = request.args.get("code", "")
     code = re.sub(r"\s+", "", typed).upper()
-    if code.startswith("JOIN") and len(code) > 4 and _open_consultation(code) is None:
+    if code.startswith("JOIN") and len(code) > 4 and not _is_open(code):
         code = code[4:]
     if not code:
         return _page("web/landing.html", 400, error="Please type your code.", typed=typed)
-    info = _open_consultation(code)
-    if info is None:
+    if not _is_open(code):
         message = "We cannot find that code. Check it and try again."
         return _page("web/landing.html", 404, error=message, typed=typed[:40])
-    return redirect(url_for("web.chat_page", code=info.code), 303)
+    return redirect(url_for("web.chat_page", code=code), 303)
 
 
-@blueprint.route("/c/<code>", methods=["GET", "POST"])
+@blueprint.get("/c/<code>")
 def chat_page(code: str) -> Response:
-    """The check-in: GET shows it (starting it the first time), POST answers (no JavaScript)."""
-    info = _open_consultation(code)
-    if info is None:
-        return _private(_not_found(code))
+    """The check-in: where the person is (starting it the first time), in one read."""
+    services = _services()
     address = _address()
-    if request.method == "POST":
-        return _private(_post_chat(info, address))
-    place = _where(info, address)
-    if place.conversation is None and not place.opted_out and request.method == "GET":
-        entries = _start(info, address)
-        place = _where(info, address)
-        _remember(info, place, entries)
+    with services.database.reading() as conn:
+        info = find_consultation(conn, code)
+        if info is None or info.status != "open":
+            return _private(_not_found(code, closed=info is not None))
+        place = read_place(conn, services.secret, CHANNEL, address, info.code)
+        state = place.state
+        lines = []
+        if state is not None and place.conversation_id is not None and state.consent == "given":
+            lines = read_transcript(conn, place.conversation_id)
+        notes: list[outbox.Delivered] = []
+        waiting = False
+        if place.participant_id is not None:
+            waiting = outbox.waiting(conn, place.participant_id, CHANNEL)
+            if not place.opted_out:
+                notes = outbox.delivered(conn, place.participant_id, CHANNEL)
+    checkin = Checkin(info.code, info.title)
+    if state is None and not place.opted_out and request.method == "GET":  # HEAD starts nothing
+        result = _start(info.code, address)
+        _remember(info.code, result, chat.entries_from_replies(result.replies))
+    else:
+        result = services.engine.describe(state, place.opted_out)
+    if waiting and place.participant_id is not None:  # a write only when something waits
+        if place.opted_out:  # after STOP nothing is shown: what waits is cancelled
+            outbox.cancel(services.database, place.participant_id, outbox.STOPPED)
+        else:
+            notes += outbox.take(services.database, place.participant_id, CHANNEL)
+    flow = services.engine.flows.get(state.consultation.flow_id) if state else None
+    entries = chat.merge_by_time(
+        chat.entries_from_transcript(lines, flow),
+        [chat.note_entry(n.id, n.message, n.created_at) for n in notes],
+    )
+    entries += _session_entries(info.code, result)
     status = session.pop("status", "")
     error = bool(session.pop("error", False))
     focus = bool(session.pop("focus", False))
-    view = _chat_view(info, place)
+    view = _view(checkin, entries, result, always=True)
     return _private(_render_chat(view, status if isinstance(status, str) else "", error, focus))
 
 
-def _post_chat(info: ConsultationInfo, address: str) -> Response:
-    target = url_for("web.chat_page", code=info.code)
+@blueprint.post("/c/<code>")
+def chat_post(code: str) -> Response:
+    """An answer from the page without JavaScript: one write, then back to the page."""
+    address = _address()
+    code = code.strip().upper()
+    target = url_for("web.chat_page", code=code)
     if not _token_ok(request.form):
+        if not _is_open(code):
+            return _private(_not_found(code))
         session["status"] = TRY_AGAIN
         return redirect(target, 303)
     action = chat.parse_action(request.form)
-    outcome = _act(info, address, action, chat.valid_nonce(request.form.get("nonce")))
-    _remember(info, outcome.place, outcome.entries)
-    if outcome.status:
-        session["status"] = outcome.status
-    if outcome.error:
+    if action.kind == "text" and not action.value.strip():
+        session["status"] = EMPTY_ANSWER
         session["error"] = True
+    else:
+        result = _services().engine.handle(
+            chat.inbound_for(action, address, code, chat.valid_nonce(request.form.get("nonce")))
+        )
+        if result.consultation is None or not result.consultation.open:
+            return _private(_not_found(code, closed=result.consultation is not None))
+        _remember(code, result, _new_entries(action, result))
     session["focus"] = True
     return redirect(target, 303)
 
@@ -392,27 +336,45 @@ def _post_chat(info: ConsultationInfo, address: str) -> Response:
 @blueprint.post("/c/<code>/messages")
 def messages(code: str) -> tuple[Response, int]:
     """The same as POST /c/<code>, for the page's script: answers with only the new messages."""
-    info = _open_consultation(code)
-    if info is None:
-        body = {"error": "not_found", "status": "Sorry, this check-in is not open."}
-        return _private(jsonify(body)), 404
+    services = _services()
     address = _address()
+    code = code.strip().upper()
+    not_found = {"error": "not_found", "status": "Sorry, this check-in is not open."}
     if not _token_ok(request.form):
+        if not _is_open(code):
+            return _private(jsonify(not_found)), 404
         return _private(jsonify(error="try_again", status=TRY_AGAIN)), 400
     action = chat.parse_action(request.form)
-    outcome = _act(info, address, action, chat.valid_nonce(request.form.get("nonce")))
-    _remember(info, outcome.place, outcome.entries)
-    entries = outcome.entries
-    if entries:
-        entries += _notes(outcome.place, only_new=True)
-    view = _view(info, entries, outcome.place, always=False)
+    status = ""
+    entries: list[Entry] = []
+    if action.kind == "text" and not action.value.strip():  # said kindly, nothing is sent
+        status = EMPTY_ANSWER
+        with services.database.reading() as conn:
+            found = find_consultation(conn, code)
+            place = read_place(conn, services.secret, CHANNEL, address, code)
+        if found is None or found.status != "open":
+            return _private(jsonify(not_found)), 404
+        info = Checkin(found.code, found.title)
+        result = services.engine.describe(place.state, place.opted_out)
+    else:
+        nonce = chat.valid_nonce(request.form.get("nonce"))
+        result = services.engine.handle(chat.inbound_for(action, address, code, nonce))
+        if result.consultation is None or not result.consultation.open:
+            return _private(jsonify(not_found)), 404
+        info = Checkin(result.consultation.code, result.consultation.title)
+        entries = _new_entries(action, result)
+        _remember(code, result, entries)
+        if entries and not result.opted_out:
+            notes = outbox.take_waiting(services.database, services.secret, CHANNEL, address)
+            entries += [chat.note_entry(n.id, n.message, n.created_at) for n in notes]
+    view = _view(info, entries, result, always=False)
     turns = chat.group_turns(entries)
     first_bot = next((t for t in turns if t.who == "bot"), None)
     context = {
         "info": info,
         "view": view,
         "look": _look(),
-        "error": outcome.error,
+        "error": bool(status),
         "token": _token(),
         "nonce": secrets.token_urlsafe(12),
         "picture_url": _picture_url,
@@ -425,7 +387,7 @@ def messages(code: str) -> tuple[Response, int]:
         "answer_html": render_template("web/_answer.html", **context),
         "focus": first_bot.id if first_bot else None,
         "mode": view.mode,
-        "status": outcome.status,
+        "status": status,
     }
     return _private(jsonify(body)), 200
 

@@ -1,9 +1,6 @@
-"""SMS fixtures (no tests here): the real Flask app on a temp SQLite database, signed Twilio
-webhooks, and a fake Twilio REST API (a real HTTP server on 127.0.0.1) for outbound.
-
-Test modules import the fixtures they use by their function names, e.g.
-`from test_sms_twilio_fixtures import sms_fixture  # noqa: F401`, and ask for them as `sms`.
-"""
+"""SMS test helpers (no tests here): the real Flask app on a temp SQLite database with signed
+Twilio webhooks, and a fake Twilio REST API (a real HTTP server on 127.0.0.1) for outbound.
+The fixtures that hand them out (`sms`, `sms_factory`, `fake_twilio`) are in conftest.py."""
 
 from __future__ import annotations
 
@@ -14,17 +11,21 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from voicebox.app import build_services, create_app
-from voicebox.bot.gsm7 import gsm7_length, is_gsm7
+from tests.helpers import participant_id
+from voicebox.app import build_senders, build_services, create_app
+from voicebox.channels.registry import build_channels
+from voicebox.channels.sms import SmsChannel
+from voicebox.channels.sms.gsm7 import gsm7_length, is_gsm7
+from voicebox.channels.sms.settings import DEFAULT_RATE, SmsSettings
 from voicebox.settings import Settings
 from voicebox.storage.consultations import create_consultation, ensure_demo
 from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, Participant
@@ -75,16 +76,19 @@ class SmsHarness:
             database_url=f"sqlite:///{folder / 'voicebox.db'}",
             secret_key=SMS_SECRET,
             public_url=public_url,
-            twilio_account_sid=options.get("account_sid", SMS_ACCOUNT),
-            twilio_auth_token=options.get("token", SMS_TOKEN),
-            twilio_from=options.get("sender", SMS_OUR_NUMBER),
-            twilio_api_url=options.get("api_url", "https://api.twilio.com"),
-            twilio_rate=options.get("rate"),
         )
-        self.services = build_services(self.settings)
+        self.sms_settings = SmsSettings(
+            account_sid=options.get("account_sid", SMS_ACCOUNT),
+            auth_token=options.get("token", SMS_TOKEN),
+            sender=options.get("sender", SMS_OUR_NUMBER),
+            api_url=options.get("api_url", "https://api.twilio.com"),
+            rate=options.get("rate", DEFAULT_RATE),
+        )
+        self.channels = {**build_channels({}), "sms": SmsChannel(self.sms_settings)}
+        self.services = build_services(self.settings, self.channels)
         self.services.database.upgrade()
         engine = self.services.engine
-        ensure_demo(self.services.database, engine.flow("tops_and_pants").version)
+        ensure_demo(self.services.database, engine.flows)
         create_consultation(
             self.services.database,
             "CORNER",
@@ -92,10 +96,19 @@ class SmsHarness:
             engine.flow("four_cornerstones").version,
             "Four cornerstones test",
         )
-        self.app = create_app({"TESTING": True}, settings=self.settings, services=self.services)
+        self.app = create_app(
+            {"TESTING": True},
+            settings=self.settings,
+            services=self.services,
+            channels=self.channels,
+        )
         self.client = self.app.test_client()
-        self.validator = RequestValidator(self.settings.twilio_auth_token or "")
+        self.validator = RequestValidator(self.sms_settings.auth_token or "")
         self.public_url = public_url
+
+    def senders(self) -> dict[str, Any]:
+        """The outbox senders `voicebox serve` would run with these settings."""
+        return build_senders(self.services, self.channels)
 
     def url(self, path: str = "/sms/twilio", query: str = "") -> str:
         """The URL Twilio would sign for a path."""
@@ -157,7 +170,8 @@ class SmsHarness:
 
     def participant(self, sender: str = SMS_NUMBER) -> Any:
         """The participant row for an SMS number (None before they wrote)."""
-        pid = self.services.store.participant_id("sms", f"sms:{sender}")
+        services = self.services
+        pid = participant_id(services.database, services.secret, "sms", f"sms:{sender}")
         if pid is None:
             return None
         with self.services.database.engine.connect() as conn:
@@ -174,31 +188,6 @@ class SmsHarness:
             self.count(model) == 0
             for model in (InboundMessageId, Participant, Answer, OutboxMessage)
         )
-
-
-@pytest.fixture(name="sms")
-def sms_fixture(tmp_path) -> Iterator[SmsHarness]:
-    """The app with the SMS channel on (no public URL), DEMO and CORNER open."""
-    harness = SmsHarness(tmp_path)
-    yield harness
-    harness.services.database.dispose()
-
-
-@pytest.fixture(name="sms_factory")
-def sms_factory_fixture(tmp_path) -> Iterator[Any]:
-    """Build SMS harnesses with other settings (public URL, no token, fake API)."""
-    made: list[SmsHarness] = []
-
-    def make(**kwargs: Any) -> SmsHarness:
-        folder = tmp_path / f"app{len(made)}"
-        folder.mkdir()
-        harness = SmsHarness(folder, **kwargs)
-        made.append(harness)
-        return harness
-
-    yield make
-    for harness in made:
-        harness.services.database.dispose()
 
 
 # -- a fake Twilio REST API -------------------------------------------------------------------
@@ -279,8 +268,8 @@ def twilio_error(code: int, status: int) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(name="fake_twilio")
-def fake_twilio_fixture() -> Iterator[FakeTwilio]:
+@contextmanager
+def fake_twilio_server() -> Iterator[FakeTwilio]:
     """A fake Twilio REST API on 127.0.0.1 (a free port), speaking the real wire format."""
     fake = FakeTwilio()
 

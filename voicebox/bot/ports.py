@@ -18,6 +18,10 @@ class TurnContext:
     participant: Participant
     conversation: ConversationState | None
     find_consultation: Callable[[str], ConsultationRef | None]
+    # The check-in the channel named (InboundMessage.consultation), read in the same
+    # transaction; None when it named none, or a code that does not exist.
+    named: ConsultationRef | None = None
+    duplicate: bool = False  # the message id was seen before: handle nothing, say nothing
 
 
 class Turn(Protocol):
@@ -32,5 +36,5 @@ class Turn(Protocol):
 class ConversationStore(Protocol):
     """Storage as the engine needs it."""
 
-    def begin(self, inbound: InboundMessage) -> AbstractContextManager[Turn | None]:
-        """Open one transaction for this message; yield None when it is a duplicate."""
+    def begin(self, inbound: InboundMessage) -> AbstractContextManager[Turn]:
+        """Open one transaction for this message and read what the engine needs."""

@@ -1,78 +1,12 @@
-"""Fixtures for the web chat tests: the real app on a real database, and a visitor that
-uses the page the way a browser with JavaScript off does (read the HTML, press a button).
-
-test_web*.py import them (`from web_fixtures import *`), so tests/channels/conftest.py
-stays free for the other channels' fixtures."""
+"""A young person on the web chat with JavaScript off: read the HTML, press a button."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from webpage import Element, parse
 
-from voicebox.app import build_services, create_app
-from voicebox.settings import Settings
-from voicebox.storage.consultations import close_consultation, create_consultation, ensure_demo
-from voicebox.storage.services import Services
-
-__all__ = [
-    "Page",
-    "Visitor",
-    "client",
-    "page_client",
-    "page_services",
-    "visitor",
-    "web_app",
-    "web_services",
-]
-
-WEB_SECRET = "web-test-secret-key-0123456789abcdef"
-
-
-def _services_on(database) -> Iterator[Services]:
-    services = build_services(Settings(database_url=database.url, secret_key=WEB_SECRET))
-    flows = {fid: services.engine.flow(fid) for fid in ("tops_and_pants", "four_cornerstones")}
-    ensure_demo(services.database, flows["tops_and_pants"].version)
-    version = flows["four_cornerstones"].version
-    create_consultation(services.database, "CORNER", "four_cornerstones", version, "Going well")
-    create_consultation(services.database, "SHUT", "tops_and_pants", 1, "Closed check-in")
-    close_consultation(services.database, "SHUT")
-    yield services
-    services.database.dispose()
-
-
-@pytest.fixture
-def web_services(database) -> Iterator[Services]:
-    """Services built the way `voicebox serve` builds them, on SQLite and on PostgreSQL."""
-    yield from _services_on(database)
-
-
-@pytest.fixture
-def page_services(sqlite_database) -> Iterator[Services]:
-    """The same on SQLite only, for tests of pages that do not depend on the database."""
-    yield from _services_on(sqlite_database)
-
-
-@pytest.fixture
-def web_app(web_services) -> Flask:
-    """The whole Flask app, as served."""
-    return create_app({"TESTING": True}, settings=Settings(), services=web_services)
-
-
-@pytest.fixture
-def client(web_app) -> FlaskClient:
-    """A browser with cookies and JavaScript off."""
-    return web_app.test_client()
-
-
-@pytest.fixture
-def page_client(page_services) -> FlaskClient:
-    """A browser on an app on SQLite only."""
-    return create_app({"TESTING": True}, settings=Settings(), services=page_services).test_client()
+from tests.channels.webpage import Element, parse
 
 
 @dataclass
@@ -150,9 +84,3 @@ class Visitor:
     def press(self, command: str) -> Page:
         """Press Skip, Help, Stop, Go back or Start again (by the command's value)."""
         return self.post({"command": command})
-
-
-@pytest.fixture
-def visitor(client) -> Visitor:
-    """A young person on the demo check-in."""
-    return Visitor(client)

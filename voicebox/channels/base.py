@@ -1,0 +1,43 @@
+"""What every channel offers the app: the Channel protocol the registry holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import Blueprint, Flask
+
+from voicebox.bot.messages import OutboundMessage
+from voicebox.storage.dispatcher import Sender
+from voicebox.storage.services import Services
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How one message fits a channel's limits (for `voicebox flows check`)."""
+
+    label: str  # what the channel sends, e.g. "SMS text"
+    charset: str  # the characters it can carry, e.g. "GSM-7"
+    bad_characters: str  # characters of the message it cannot carry, each once
+    length: int  # the message's length as the channel counts it
+    limit: int  # the most one message may hold
+    over: bool  # True when the message does not go out as one message
+
+
+class Channel(Protocol):
+    """One way young people reach Voicebox: sms, telegram, web or console."""
+
+    name: str
+    replies_later: bool  # True when replies go through the outbox, not the request's answer
+
+    def enabled(self) -> bool:
+        """True when the channel is set up and its routes and sender should exist."""
+
+    def blueprint(self, app: Flask, services: Services) -> Blueprint | None:
+        """The channel's routes for this app (None when it has none)."""
+
+    def sender(self, services: Services) -> Sender | None:
+        """What delivers its queued messages (None when it cannot send on its own)."""
+
+    def fit(self, message: OutboundMessage) -> Fit | None:
+        """How a message fits the channel's limits (None when it has none to check)."""

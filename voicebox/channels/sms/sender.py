@@ -1,0 +1,188 @@
+"""Sending queued messages (report-backs, reminders) through Twilio's Messages API."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import json
+import math
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from voicebox.bot.messages import OutboundMessage
+from voicebox.channels.sms.gsm7 import segment_count, to_gsm7
+from voicebox.channels.sms.settings import DEFAULT_API_URL, DEFAULT_RATE, SmsSettings
+from voicebox.storage.dispatcher import SendFailed
+
+CHANNEL = "sms"
+MAX_OUTBOUND_CHARS = 1_600  # the Messages API refuses longer bodies
+OPTED_OUT_CODE = 21610  # Twilio: the recipient replied STOP to this sender
+STATUS_PATH = "/sms/twilio/status"
+
+
+class RateLimit:
+    """Spaces sends so that at most `rate` segments go out a second (safe across threads)."""
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError("the rate must be above zero")
+        self.rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = -math.inf
+        self._lock = threading.Lock()
+
+    def wait(self, segments: int = 1) -> float:
+        """Wait until these segments may go; return how long that was, in seconds."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + max(1, segments) / self.rate
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (seconds or an HTTP date); None when absent or odd."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), 3600.0)
+
+
+def failure_from_response(status: int, body: bytes, retry_after: str | None = None) -> SendFailed:
+    """The SendFailed for an error answer from the Messages API (status, JSON body)."""
+    try:
+        code = json.loads(body or b"{}").get("code")
+    except (ValueError, AttributeError):
+        code = None
+    said = f"Twilio answered {status}" + (f" with error {code}" if code else "")
+    if code == OPTED_OUT_CODE:
+        return SendFailed(f"{said}: the person has unsubscribed", retry=False, opted_out=True)
+    if status == 429 or status >= 500:
+        return SendFailed(said, retry=True, wait=parse_retry_after(retry_after))
+    return SendFailed(said, retry=False)  # other 4xx: trying again will not help
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: it would carry our credentials somewhere else."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class TwilioSender:
+    """Sends outbox messages through Twilio's Messages API, at most `rate` segments a second."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        api_url: str = DEFAULT_API_URL,
+        status_callback: str | None = None,
+        rate: float = DEFAULT_RATE,
+        timeout: float = 15.0,
+        limit: RateLimit | None = None,
+    ) -> None:
+        self.url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
+        self._authorization = f"Basic {credentials}"
+        self.sender = sender
+        self.status_callback = status_callback
+        self.timeout = timeout
+        self.limit = limit or RateLimit(rate)
+        self._opener = urllib.request.build_opener(_NoRedirects())
+
+    def __repr__(self) -> str:
+        return f"TwilioSender(url={self.url!r})"  # never the token
+
+    def fields(self, address: str, message: OutboundMessage) -> dict[str, str]:
+        """The form fields for one message: To, Body, From or MessagingServiceSid, callback."""
+        fields = {"To": address.removeprefix(f"{CHANNEL}:"), "Body": outbound_body(message)}
+        if self.sender.startswith("MG"):
+            fields["MessagingServiceSid"] = self.sender
+        else:
+            fields["From"] = self.sender
+        if self.status_callback:
+            fields["StatusCallback"] = self.status_callback
+        return fields
+
+    def send(self, address: str, message: OutboundMessage) -> str | None:
+        """Send one message; return Twilio's message sid; raise SendFailed when it fails."""
+        fields = self.fields(address, message)
+        if not fields["Body"]:
+            raise SendFailed("there is nothing to send", retry=False)
+        self.limit.wait(segment_count(fields["Body"]))
+        call = urllib.request.Request(
+            self.url,
+            data=urlencode(fields).encode("utf-8"),
+            method="POST",
+            headers={
+                "Authorization": self._authorization,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+                "User-Agent": "voicebox",
+            },
+        )
+        try:
+            with self._opener.open(call, timeout=self.timeout) as answer:
+                payload = answer.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                body = error.read()
+            raise failure_from_response(
+                error.code, body, error.headers.get("Retry-After")
+            ) from None
+        except (OSError, ValueError) as error:  # refused, reset, timed out, bad URL
+            raise SendFailed(f"could not reach Twilio: {type(error).__name__}") from None
+        try:
+            sid = json.loads(payload or b"{}").get("sid")
+        except (ValueError, AttributeError):
+            sid = None
+        # Twilio took the message: a retry would send it twice, so no sid is still a success.
+        return sid[:64] if isinstance(sid, str) and sid else None
+
+
+def outbound_body(message: OutboundMessage) -> str:
+    """A message as the Body of one outbound SMS: GSM-7, at most 1,600 characters."""
+    return to_gsm7(message.as_text())[:MAX_OUTBOUND_CHARS]
+
+
+def build_sender(settings: SmsSettings, public_url: str | None) -> TwilioSender | None:
+    """The outbox sender when account, token and sender are all set, else None."""
+    if not (settings.account_sid and settings.auth_token and settings.sender):
+        return None
+    return TwilioSender(
+        account_sid=settings.account_sid,
+        auth_token=settings.auth_token,
+        sender=settings.sender,
+        api_url=settings.api_url,
+        status_callback=f"{public_url.rstrip('/')}{STATUS_PATH}" if public_url else None,
+        rate=settings.rate,
+    )
