@@ -39,6 +39,9 @@ BROKEN = [
     ("unreachable", "step 'lost': cannot be reached from the start"),
     ("no_end", "step 'round': has no path to an end step"),
     ("text_without_next", "step 'tell': needs 'next'"),
+    # A broken exit is said once, not again for each step it cuts off (flows/structure.py).
+    ("typo_cuts_off_steps", "step 'hello': goes to 'aks', which is not a step"),
+    ("typo_in_the_middle", "step 'tell': goes to 'bey', which is not a step"),
     ("duplicate_step", "line 19: step id 'bye' is used twice"),
     ("duplicate_choice_key", "step 'ask': choice key 'yes' is used twice"),
     (
