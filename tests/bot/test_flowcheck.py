@@ -27,7 +27,7 @@ from voicebox.bot.flowcheck import (
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.state import ConsultationRef, Participant
 from voicebox.bot.store import TurnContext
-from voicebox.flows import builtin_flow_paths, load_flow
+from voicebox.flows import FlowError, builtin_flow_paths, load_flow, structural_problems
 
 FIXTURES = Path(__file__).resolve().parent.parent / "flows" / "fixtures"
 TOPIC = "the people who help you at school and at home"
@@ -113,6 +113,19 @@ def test_every_fixture_is_in_the_table():
     """No broken fixture goes untested."""
     names = {path.stem for path in FIXTURES.glob("*.yaml")}
     assert names == {name for name, _ in BROKEN} | {"good"}
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.yaml")), ids=lambda path: path.stem)
+def test_loading_refuses_with_the_line_flows_check_gives(path):
+    """A fixture that cannot be loaded is refused with the line `flows check` prints for it;
+    one that loads has no structural problem (what is left is words or SMS text)."""
+    lines = check_files([path])
+    try:
+        flow = load_flow(path)
+    except FlowError as error:
+        assert [str(error)] == lines
+    else:
+        assert structural_problems(flow) == []
 
 
 def test_the_good_fixture_passes():

@@ -91,7 +91,7 @@ CAUSE_ONCE = [
 def test_a_broken_exit_is_reported_once(text, expected):
     """One mistake in a way out: exactly its line(s), none for the steps it cuts off."""
     start = "x" if expected[0].startswith("start step") else "a"
-    flow = parse_flow(_flow(text, start), source="f.yaml")
+    flow = parse_flow(_flow(text, start), source="f.yaml", check=False)
     assert [str(problem) for problem in structural_problems(flow)] == [
         f"f.yaml: {line}" for line in expected
     ]
@@ -130,7 +130,7 @@ def test_a_broken_exit_is_reported_once(text, expected):
 )
 def test_what_a_broken_exit_cannot_explain_is_still_said(text, expected):
     """The rule hides only lines that mending the broken exit could take away."""
-    flow = parse_flow(_flow(text), source="f.yaml")
+    flow = parse_flow(_flow(text), source="f.yaml", check=False)
     assert [str(problem) for problem in structural_problems(flow)] == [
         f"f.yaml: {line}" for line in expected
     ]

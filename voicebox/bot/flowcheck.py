@@ -247,8 +247,8 @@ def _sms_step_problems(flow: Flow, step: Step) -> list[str]:
 def check_flow(flow: Flow) -> list[Problem]:
     """Every problem in a flow: structure, then each step's language and SMS text."""
     where = flow.source or flow.id
-    # A broken exit is said once, not again for every step it cuts off (the rule is in
-    # flows/structure.py, so load time and this check agree).
+    # The same structural lines that refuse the flow at load time; a broken exit is said
+    # once, not again for every step it cuts off (the rule is in flows/structure.py).
     problems = structural_problems(flow)
     seen = {str(problem) for problem in problems}
     for step in flow.steps.values():
@@ -305,7 +305,9 @@ def check_files(paths: Iterable[str | Path], with_replies: bool | None = None) -
     paths = [Path(path) for path in paths]
     for path in paths:
         try:
-            flow = load_flow(path)
+            # Unchecked: a structural problem would refuse the flow, and here every
+            # problem is listed, structure and words alike.
+            flow = load_flow(path, check=False)
         except FlowError as error:
             lines.append(str(error))
             continue
