@@ -185,8 +185,9 @@ def flows_check(files: tuple[Path, ...]) -> None:
     for line in problems:
         click.echo(line)
     if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        click.echo(f"{len(problems)} {noun} found in {len(paths)} flow file(s).", err=True)
+        # One problem is its own line and nothing more; a count helps only with several.
+        if len(problems) > 1:
+            click.echo(f"{len(problems)} problems found in {len(paths)} flow file(s).", err=True)
         sys.exit(1)
     click.echo(f"All {len(paths)} flow file(s) are fine.")
 

@@ -27,7 +27,7 @@ from voicebox.bot.flowcheck import (
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, Participant
-from voicebox.flows import builtin_flow_paths, load_flow
+from voicebox.flows import FlowError, builtin_flow_paths, load_flow, structural_problems
 
 FIXTURES = Path(__file__).resolve().parent.parent / "flows" / "fixtures"
 TOPIC = "the people who help you at school and at home"
@@ -39,6 +39,9 @@ BROKEN = [
     ("unreachable", "step 'lost': cannot be reached from the start"),
     ("no_end", "step 'round': has no path to an end step"),
     ("text_without_next", "step 'tell': needs 'next'"),
+    # A broken exit is said once, not again for each step it cuts off (flows/structure.py).
+    ("typo_cuts_off_steps", "step 'hello': goes to 'aks', which is not a step"),
+    ("typo_in_the_middle", "step 'tell': goes to 'bey', which is not a step"),
     ("duplicate_step", "line 19: step id 'bye' is used twice"),
     ("duplicate_choice_key", "step 'ask': choice key 'yes' is used twice"),
     (
@@ -110,6 +113,19 @@ def test_every_fixture_is_in_the_table():
     """No broken fixture goes untested."""
     names = {path.stem for path in FIXTURES.glob("*.yaml")}
     assert names == {name for name, _ in BROKEN} | {"good"}
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.yaml")), ids=lambda path: path.stem)
+def test_loading_refuses_with_the_line_flows_check_gives(path):
+    """A fixture that cannot be loaded is refused with the line `flows check` prints for it;
+    one that loads has no structural problem (what is left is words or SMS text)."""
+    lines = check_files([path])
+    try:
+        flow = load_flow(path)
+    except FlowError as error:
+        assert [str(error)] == lines
+    else:
+        assert structural_problems(flow) == []
 
 
 def test_the_good_fixture_passes():
@@ -293,13 +309,38 @@ def test_cli_passes_on_builtins():
     assert result.stdout.strip() == f"All {len(builtin_flow_paths())} flow file(s) are fine."
 
 
-def test_cli_fails_in_one_line_on_a_broken_flow():
-    """A broken flow: non-zero exit and exactly its one line on standard output."""
-    path = FIXTURES / "seven_choices.yaml"
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("seven_choices", "step 'ask': has 7 choices; 6 is the most"),
+        ("typo_cuts_off_steps", "step 'hello': goes to 'aks', which is not a step"),
+        ("jargon", "step 'ask': uses the jargon word 'consultation'; say it in plain words"),
+    ],
+)
+def test_cli_fails_in_one_line_on_a_broken_flow(name, expected):
+    """One problem: non-zero exit, exactly its one line, and no summary after it."""
+    path = FIXTURES / f"{name}.yaml"
     result = _voicebox(str(path))
     assert result.returncode == 1
-    assert result.stdout.splitlines() == [f"{path}: step 'ask': has 7 choices; 6 is the most"]
-    assert result.stderr.strip() == "1 problem found in 1 flow file(s)."
+    assert result.stdout == f"{path}: {expected}\n"
+    assert result.stderr == ""
+
+
+def test_cli_counts_problems_only_when_there_are_several(tmp_path):
+    """Two or more problems: one line each, then how many on standard error."""
+    text = (FIXTURES / "good.yaml").read_text(encoding="utf-8")
+    text = text.replace("Do you like your school?", "Do you like CAMHS?")
+    text = text.replace('words: "No"', 'words: ""')
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = _voicebox(str(path), str(FIXTURES / "seven_choices.yaml"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: step 'ask': choice 'no' has no words",
+        f"{path}: step 'ask': uses the acronym 'CAMHS'; say it in plain words",
+        f"{FIXTURES / 'seven_choices.yaml'}: step 'ask': has 7 choices; 6 is the most",
+    ]
+    assert result.stderr == "3 problems found in 2 flow file(s).\n"
 
 
 def test_cli_checks_every_file_given():

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from tests.browser.chat_driver import (
     CORNER_STEPS,
     DEMO_STEPS,

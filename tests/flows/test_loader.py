@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from voicebox.flows import ANSWER_KINDS, FlowError, load_builtin_flows, load_flow
+from voicebox.flows import (
+    ANSWER_KINDS,
+    FlowError,
+    builtin_flow_paths,
+    load_builtin_flows,
+    load_flow,
+    structural_problems,
+)
 from voicebox.flows.loader import parse_flow
 
 FLOWS = load_builtin_flows()
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 MINIMAL = """
 id: tiny
@@ -161,3 +171,99 @@ def test_a_good_file_loads(tmp_path):
         "done",
     )
     assert flow.step("done").is_end
+
+
+# -- flows are checked when they are loaded -------------------------------------------
+
+KINDS = "top, pants, better, feeling, choice, text"
+
+# Fixtures with one structural mistake (good.yaml with one change): loading refuses each
+# with exactly the line `voicebox flows check` prints for it.
+REFUSED = [
+    ("unknown_target", "step 'ask': goes to 'nowhere', which is not a step"),
+    ("unreachable", "step 'lost': cannot be reached from the start"),
+    ("no_end", "step 'round': has no path to an end step"),
+    ("text_without_next", "step 'tell': needs 'next'"),
+    ("duplicate_choice_key", "step 'ask': choice key 'yes' is used twice"),
+    ("unknown_kind", f"step 'ask': kind 'tops' is not one of {KINDS}"),
+    ("no_symbol", "step 'ask': choice 'no' needs a symbol with an emoji and a picture"),
+    ("seven_choices", "step 'ask': has 7 choices; 6 is the most"),
+    ("typo_cuts_off_steps", "step 'hello': goes to 'aks', which is not a step"),
+    ("typo_in_the_middle", "step 'tell': goes to 'bey', which is not a step"),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), REFUSED, ids=[name for name, _ in REFUSED])
+def test_a_flow_with_a_structural_problem_is_refused_in_its_line(name, expected):
+    """One structural problem: FlowError whose message is exactly the flows-check line."""
+    path = FIXTURES / f"{name}.yaml"
+    with pytest.raises(FlowError) as caught:
+        load_flow(path)
+    assert str(caught.value) == f"{path}: {expected}"
+    assert [str(problem) for problem in caught.value.problems] == [f"{path}: {expected}"]
+
+
+ASK = "    choice: Do you like your school?\n"
+BYE = "    end: Thank you.\n"
+LOST = "  - id: lost\n    end: Nobody comes here.\n"
+MORE = "run voicebox flows check"
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ([(ASK, ASK + "    kind: tops\n")], f"step 'ask': kind 'tops' is not one of {KINDS}"),
+        (
+            [(ASK, ASK + "    kind: tops\n"), ('words: "No"', 'words: ""')],
+            f"step 'ask': kind 'tops' is not one of {KINDS} (and 1 more problem: {MORE})",
+        ),
+        (
+            [(ASK, ASK + "    kind: tops\n"), ('words: "No"', 'words: ""'), (BYE, BYE + LOST)],
+            f"step 'ask': kind 'tops' is not one of {KINDS} (and 2 more problems: {MORE})",
+        ),
+        (  # the typo cuts 'bye' off, which is not counted: the typo explains it
+            [("next: bye", "next: by"), ('words: "No"', 'words: ""')],
+            f"step 'ask': goes to 'by', which is not a step (and 1 more problem: {MORE})",
+        ),
+    ],
+    ids=["one", "two", "three", "typo-counts-once"],
+)
+def test_several_problems_are_the_first_line_and_how_many_more(tmp_path, edits, expected):
+    """Several structural problems: still one line, the first one and a count of the rest."""
+    text = (FIXTURES / "good.yaml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "flow.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FlowError) as caught:
+        load_flow(path)
+    assert str(caught.value) == f"{path}: {expected}"
+    assert "\n" not in str(caught.value)
+    unchecked = load_flow(path, check=False)
+    assert [str(problem) for problem in caught.value.problems] == [
+        str(problem) for problem in structural_problems(unchecked)
+    ]
+
+
+def test_parse_flow_refuses_too_unless_told_not_to_check():
+    """parse_flow refuses the same way, naming its source; check=False reads it anyway."""
+    text = MINIMAL.format(key="good").replace("next: done", "next: dune")
+    with pytest.raises(FlowError) as caught:
+        parse_flow(text, source="mine.yaml")
+    assert str(caught.value) == "mine.yaml: step 'ask': goes to 'dune', which is not a step"
+    assert parse_flow(text, check=False).step("ask").choices[0].next == "dune"
+
+
+def test_a_refused_file_still_reads_without_the_check():
+    """check=False gives the flow as written, for `voicebox flows check` to list everything."""
+    flow = load_flow(FIXTURES / "typo_cuts_off_steps.yaml", check=False)
+    assert (flow.start, flow.step("hello").next) == ("hello", "aks")
+
+
+@pytest.mark.parametrize("path", builtin_flow_paths(), ids=lambda path: path.stem)
+def test_builtin_flows_load_with_the_check(path):
+    """Every built-in flow passes the load-time check: nothing structural is wrong."""
+    flow = load_flow(path)
+    assert structural_problems(flow) == []
+    assert FLOWS[flow.id] == flow

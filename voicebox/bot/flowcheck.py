@@ -44,11 +44,6 @@ _SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u20
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
 _CAPITALS = re.compile(r"[A-Z]{2,}")
 _QUOTED_WORDS = 6
-_NO_PATH_TO_END = "has no path to an end step"
-# Structural problems that mean a step's way out is missing or goes nowhere.
-_BROKEN_EXIT = re.compile(
-    r"^needs 'next'$|which is not a step$|has no 'next' and the step has none$"
-)
 
 
 @dataclass(frozen=True)
@@ -252,13 +247,9 @@ def _sms_step_problems(flow: Flow, step: Step) -> list[str]:
 def check_flow(flow: Flow) -> list[Problem]:
     """Every problem in a flow: structure, then each step's language and SMS text."""
     where = flow.source or flow.id
+    # The same structural lines that refuse the flow at load time; a broken exit is said
+    # once, not again for every step it cuts off (the rule is in flows/structure.py).
     problems = structural_problems(flow)
-    # A step whose way out is already reported (no next, an unknown target) has no path to
-    # an end because of that same mistake: one line says it.
-    broken_exits = {p.step for p in problems if _BROKEN_EXIT.search(p.message)}
-    problems = [
-        p for p in problems if not (p.message == _NO_PATH_TO_END and p.step in broken_exits)
-    ]
     seen = {str(problem) for problem in problems}
     for step in flow.steps.values():
         messages = _step_text_problems(flow, step) if step.text else []
@@ -314,7 +305,9 @@ def check_files(paths: Iterable[str | Path], with_replies: bool | None = None) -
     paths = [Path(path) for path in paths]
     for path in paths:
         try:
-            flow = load_flow(path)
+            # Unchecked: a structural problem would refuse the flow, and here every
+            # problem is listed, structure and words alike.
+            flow = load_flow(path, check=False)
         except FlowError as error:
             lines.append(str(error))
             continue

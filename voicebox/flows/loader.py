@@ -1,20 +1,33 @@
-"""Read flow files (YAML) into Flow objects, with clear one-line errors."""
+"""Read flow files (YAML) into Flow objects, with clear one-line errors.
+
+A flow with a structural problem (structure.py) is refused when it is loaded, with the
+same line `voicebox flows check` prints for it; `check=False` reads it anyway, for the
+checker, which lists every problem.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from voicebox.flows.model import CHOICE_TYPES, STEP_TYPES, Choice, Flow, Step, Symbol
+from voicebox.flows.structure import Problem, structural_problems
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 
 
 class FlowError(ValueError):
-    """A flow file that cannot be read; the message is one human line."""
+    """A flow file that cannot be read or used; the message is one human line.
+
+    `problems` holds the structural problems when that is why the flow was refused.
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 class _FlowYamlLoader(yaml.SafeLoader):
@@ -30,10 +43,10 @@ _FlowYamlLoader.add_implicit_resolver(
 )
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[object, object]:
     """Build a mapping, refusing repeated keys and remembering the line it starts on."""
     loader.flatten_mapping(node)
-    result: dict[str, Any] = {}
+    result: dict[object, object] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
@@ -52,12 +65,33 @@ def builtin_flow_paths() -> list[Path]:
 
 
 def load_builtin_flows() -> dict[str, Flow]:
-    """Every built-in flow, by id."""
+    """Every built-in flow, by id (FlowError when one has a problem)."""
     return {flow.id: flow for flow in (load_flow(path) for path in builtin_flow_paths())}
 
 
-def load_flow(path: str | Path) -> Flow:
-    """Read one flow file; raise FlowError with a one-line reason when it cannot be read."""
+def refusal(problems: Sequence[Problem]) -> str:
+    """The one line a refused flow gives: its first problem, and how many more there are."""
+    first, more = str(problems[0]), len(problems) - 1
+    if not more:
+        return first
+    noun = "problem" if more == 1 else "problems"
+    return f"{first} (and {more} more {noun}: run voicebox flows check)"
+
+
+def check_structure(flow: Flow) -> Flow:
+    """The flow itself when its structure is sound; else FlowError with its refusal line."""
+    problems = structural_problems(flow)
+    if problems:
+        raise FlowError(refusal(problems), problems)
+    return flow
+
+
+def load_flow(path: str | Path, *, check: bool = True) -> Flow:
+    """Read one flow file; raise FlowError with a one-line reason when it cannot be read.
+
+    With `check` (the default) a flow with a structural problem is refused too; the
+    message is the line `voicebox flows check` gives for its first problem.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -66,15 +100,23 @@ def load_flow(path: str | Path) -> Flow:
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
     try:
-        return parse_flow(text, source=str(path))
+        flow = parse_flow(text, source=str(path), check=False)
     except FlowError as exc:
         raise FlowError(f"{path}: {exc}") from None
+    # Outside the try: a structural problem's line already starts with the path.
+    return check_structure(flow) if check else flow
 
 
-def parse_flow(text: str, source: str = "<text>") -> Flow:
-    """Parse flow YAML text into a Flow."""
+def parse_flow(text: str, source: str = "<text>", *, check: bool = True) -> Flow:
+    """Parse flow YAML text into a Flow; with `check`, refuse one with a structural problem."""
+    flow = _parse(text, source)
+    return check_structure(flow) if check else flow
+
+
+def _parse(text: str, source: str) -> Flow:
     try:
-        data = yaml.load(text, Loader=_FlowYamlLoader)  # noqa: S506 - a SafeLoader subclass
+        # _FlowYamlLoader is a SafeLoader subclass: it builds plain data, never objects.
+        data: object = yaml.load(text, Loader=_FlowYamlLoader)  # noqa: S506
     except FlowError:
         raise
     except yaml.YAMLError as exc:
@@ -112,7 +154,7 @@ def parse_flow(text: str, source: str = "<text>") -> Flow:
     )
 
 
-def _parse_step(raw: Any) -> Step:
+def _parse_step(raw: object) -> Step:
     if not isinstance(raw, dict):
         raise FlowError(f"each step must be a mapping, not {raw!r}")
     line = raw.get("__line__", 0)
@@ -154,7 +196,7 @@ def _parse_step(raw: Any) -> Step:
     )
 
 
-def _parse_choice(step_id: str, raw: Any) -> Choice:
+def _parse_choice(step_id: str, raw: object) -> Choice:
     if not isinstance(raw, dict):
         raise FlowError(f"step '{step_id}': each choice must be a mapping, not {raw!r}")
     line = raw.get("__line__", 0)
@@ -181,5 +223,5 @@ def _parse_choice(step_id: str, raw: Any) -> Choice:
     )
 
 
-def _opt_str(value: Any) -> str | None:
+def _opt_str(value: object) -> str | None:
     return None if value is None else str(value)
