@@ -178,7 +178,7 @@ def flows() -> None:
 @human_errors
 def flows_check(files: tuple[Path, ...]) -> None:
     """Check flow files (all built-in flows when no FILE is given)."""
-    from voicebox.bot.flowcheck import check_files
+    from voicebox.flowcheck import check_files
 
     paths = list(files) or builtin_flow_paths()
     problems = check_files(paths)

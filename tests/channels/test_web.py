@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.channels.web_visitor import Visitor
 from tests.channels.webpage import parse
 from tests.helpers import participant_id
-from voicebox.bot.flowcheck import sentences, word_count, word_problems
+from voicebox.bot.easyread import sentences, word_count, word_problems
 from voicebox.bot.messages import OutboundMessage
 from voicebox.channels.web.pictures import BUILTIN_SET, load_picture_set
 from voicebox.flows import load_builtin_flows
