@@ -44,14 +44,14 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_READ_ONLY = "voicebox_read_only"
+READ_ONLY = "voicebox_read_only"  # the execution option that marks a read-only transaction
 
 
 def _sqlite_begin(connection: Any) -> None:
     # Writers take the write lock at BEGIN; a reader's deferred BEGIN takes none (WAL lets
     # readers and the writer go on side by side). Straight to the driver: a full SQLAlchemy
     # execution here costs as much as a query.
-    read_only = connection.get_execution_options().get(_READ_ONLY)
+    read_only = connection.get_execution_options().get(READ_ONLY)
     connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -88,7 +88,7 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
         # The same engine and pool, for reading only: its transactions never lock out writers.
-        self.read_engine: Engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self.read_engine: Engine = self.engine.execution_options(**{READ_ONLY: True})
         self.read_sessions: sessionmaker[Session] = sessionmaker(
             self.read_engine, expire_on_commit=False
         )
