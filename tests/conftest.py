@@ -7,6 +7,8 @@ import os
 from collections.abc import Callable
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from tests.postgres import ThrowawayPostgres, server_bin
@@ -21,6 +23,17 @@ from voicebox.storage.database import Database, normalize_url
 from voicebox.storage.store import SqlStore
 
 SECRET = b"test-secret-key-for-pseudonyms-0123456789"
+
+
+class BufferedClient(FlaskClient):
+    """Flask's test client, reading each answer whole and closing it (no file left open)."""
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - FlaskClient.open's
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+Flask.test_client_class = BufferedClient  # warnings are errors here: an unclosed file too
 REQUIRE_POSTGRES = os.environ.get("VOICEBOX_REQUIRE_POSTGRES") == "1"
 # A throwaway cluster is deleted whole at the end; on a server we were given, clean up.
 KEEP_POSTGRES_DATABASES = not os.environ.get("VOICEBOX_TEST_POSTGRES_URL")

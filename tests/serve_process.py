@@ -37,13 +37,14 @@ class ServeProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / "serve.log"
-        self.process = subprocess.Popen(
-            [VOICEBOX, "serve", "--port", str(self.port), *args],
-            cwd=folder,
-            env=env if env is not None else clean_env(),
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        with self.log.open("w") as out:  # the child keeps its own copy of the file
+            self.process = subprocess.Popen(
+                [VOICEBOX, "serve", "--port", str(self.port), *args],
+                cwd=folder,
+                env=env if env is not None else clean_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -1,4 +1,4 @@
-"""The code stays ruff clean and its layers stay one-directional (import-linter)."""
+"""The code stays ruff clean, type-checked (mypy) and one-directional (import-linter)."""
 
 import shutil
 import subprocess
@@ -24,6 +24,19 @@ def test_ruff_finds_nothing():
     """ruff check passes on the whole tree."""
     result = subprocess.run(
         [_tool("ruff"), "check", "--quiet", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["voicebox"], ["--strict", "voicebox/bot", "voicebox/flows"]],
+    ids=["package", "strict-engine-and-flows"],
+)
+def test_types_check(args):
+    """mypy passes on the whole package, and in strict mode on the engine and the flows."""
+    result = subprocess.run(
+        [_tool("mypy"), "--no-error-summary", *args], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -111,7 +111,7 @@ def main() -> None:
 @human_errors
 def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
     """Upgrade the database, create the demo, and serve the web app and webhooks."""
-    from waitress import create_server
+    from waitress.server import create_server
 
     from voicebox.app import build_senders, build_services, create_app
     from voicebox.storage.consultations import ensure_demo

@@ -216,8 +216,8 @@ def check_files(paths: Iterable[str | Path], with_replies: bool | None = None) -
     """Check flow files (and the engine's replies with built-ins); one line per problem."""
     # The replies ship with the built-in flows, so they are checked with them by default.
     lines: list[str] = []
-    paths = [Path(path) for path in paths]
-    for path in paths:
+    files = [Path(path) for path in paths]
+    for path in files:
         try:
             # Unchecked: a structural problem would refuse the flow, and here every
             # problem is listed, structure and words alike.
@@ -227,7 +227,7 @@ def check_files(paths: Iterable[str | Path], with_replies: bool | None = None) -
             continue
         lines.extend(str(problem) for problem in check_flow(flow))
     if with_replies is None:
-        with_replies = any(_is_builtin(path) for path in paths)
+        with_replies = any(_is_builtin(path) for path in files)
     if with_replies:
         lines.extend(str(problem) for problem in check_replies())
     return lines

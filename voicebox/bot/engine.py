@@ -175,7 +175,7 @@ class Engine:
 
     def _switching(self, state: ConversationState, inbound: InboundMessage) -> bool:
         code = inbound.consultation
-        return bool(code) and code.upper() != state.consultation.code.upper()
+        return code is not None and code.upper() != state.consultation.code.upper()
 
     def _check_safeguarding(
         self, text: str, state: ConversationState | None, outcome: Outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from transitions import EventData, Machine
+from transitions import Event, EventData, Machine
 
 from voicebox.flows import Flow
 
@@ -74,7 +74,7 @@ class FlowMachine:
             auto_transitions=False,
             send_event=True,
         )
-        self._events = {
+        self._events: dict[str, Event] = {
             name: self.machine.events[name]
             for name in ("answer", "skip", "proceed")
             if name in self.machine.events

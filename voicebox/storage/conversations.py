@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from voicebox.bot.state import ConsultationRef, ConversationState, Participant
-from voicebox.storage.models import Consultation, Conversation
+from voicebox.storage.models import Consultation, Conversation, table
 from voicebox.storage.models import Participant as ParticipantRow
 from voicebox.storage.pseudonyms import address_key
 
-_participants = ParticipantRow.__table__
-_consultations = Consultation.__table__
-_conversations = Conversation.__table__
+_participants = table(ParticipantRow)
+_consultations = table(Consultation)
+_conversations = table(Conversation)
 
 _SELECT_CONVERSATION = (
     select(

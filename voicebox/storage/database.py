@@ -132,7 +132,8 @@ class Database:
             with self.reading() as connection:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
-            reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+            orig = getattr(exc, "orig", None)
+            reason = str(orig if orig is not None else exc).splitlines()[0]
             safe = make_url(self.url).render_as_string(hide_password=True)
             raise DatabaseError(f"cannot reach the database {safe}: {reason}") from None
 

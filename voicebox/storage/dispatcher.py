@@ -5,22 +5,22 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.database import Database
-from voicebox.storage.models import OutboxMessage, Participant
+from voicebox.storage.models import OutboxMessage, Participant, table
 from voicebox.storage.outbox import STOPPED, message_from_json
 
 log = logging.getLogger(__name__)
 
-_outbox = OutboxMessage.__table__
-_participants = Participant.__table__
+_outbox = table(OutboxMessage)
+_participants = table(Participant)
 
 
 class SendFailed(Exception):
@@ -89,7 +89,7 @@ class Dispatcher:
                 unsubscribed.add(row.participant_id)
         return tried
 
-    def _claim(self, now: datetime) -> list:
+    def _claim(self, now: datetime) -> Sequence[Any]:
         channels = list(self.senders)
         if not channels:
             return []

@@ -88,7 +88,7 @@ def write_xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO, title: str = "Answ
     from openpyxl.cell.cell import TYPE_STRING
 
     workbook = Workbook(write_only=False)
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = title[:31] or "Answers"
     sheet.append(list(COLUMNS))
     count = 0

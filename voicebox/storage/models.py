@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -212,3 +213,8 @@ class Worker(Base):
     role: Mapped[str] = mapped_column(String(8))  # admin, worker
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table, for the statements SQLAlchemy Core runs on the hot path."""
+    return cast(Table, model.__table__)

@@ -13,11 +13,11 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from voicebox.bot.messages import ChoiceOption, OutboundMessage, utcnow
 from voicebox.storage.database import Database
-from voicebox.storage.models import OutboxMessage, Participant
+from voicebox.storage.models import OutboxMessage, Participant, table
 from voicebox.storage.pseudonyms import address_key
 
-_outbox = OutboxMessage.__table__
-_participants = Participant.__table__
+_outbox = table(OutboxMessage)
+_participants = table(Participant)
 _INSERT = insert(_outbox)
 MAX_SHOWN = 20  # a page shows at most this many of the latest delivered messages
 

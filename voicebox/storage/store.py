@@ -29,16 +29,17 @@ from voicebox.storage.models import (
     Conversation,
     InboundMessageId,
     SafeguardingFlag,
+    table,
 )
 from voicebox.storage.models import Participant as ParticipantRow
 from voicebox.storage.pseudonyms import address_key, pseudonym_for
 
-_participants = ParticipantRow.__table__
-_consultations = Consultation.__table__
-_conversations = Conversation.__table__
-_answers = Answer.__table__
-_flags = SafeguardingFlag.__table__
-_inbound_ids = InboundMessageId.__table__
+_participants = table(ParticipantRow)
+_consultations = table(Consultation)
+_conversations = table(Conversation)
+_answers = table(Answer)
+_flags = table(SafeguardingFlag)
+_inbound_ids = table(InboundMessageId)
 
 _CONSULTATION_BY_CODE = select(
     _consultations.c.id,

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from voicebox.bot.messages import MAX_MESSAGE_CHARS, OutboundMessage
-from voicebox.storage.models import TranscriptMessage
+from voicebox.storage.models import TranscriptMessage, table
 
-_transcript = TranscriptMessage.__table__
+_transcript = table(TranscriptMessage)
 INSERT_LINES = insert(_transcript)
 MAX_LINES = 400  # a page shows at most this many of the latest lines
 MEDIA_ONLY = "[picture or sound]"  # kept for a message that had media and no words

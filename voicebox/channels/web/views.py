@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     jsonify,
@@ -28,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
 from voicebox.bot.messages import ChoiceOption, InboundMessage
 from voicebox.bot.results import Question, TurnResult
@@ -124,11 +124,11 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _page(template: str, http_status: int = 200, **context: Any) -> Response:
+def _page(template: str, http_status: int = 200, **context: Any) -> BaseResponse:
     return make_response(render_template(template, look=_look(), **context), http_status)
 
 
-def _private(response: Response) -> Response:
+def _private(response: BaseResponse) -> BaseResponse:
     """Pages with a person's answers are never kept in a cache (shared tablets)."""
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -208,7 +208,7 @@ def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
     return [chat.you_entry(action, result), *chat.entries_from_replies(result.replies)]
 
 
-def _not_found(code: str, closed: bool | None = None) -> Response:
+def _not_found(code: str, closed: bool | None = None) -> BaseResponse:
     if closed is None:
         closed = get_consultation(_services().database, code) is not None
     return _page("web/not_found.html", 404, closed=closed)
@@ -243,13 +243,13 @@ def _template_helpers() -> dict[str, Any]:
 
 
 @blueprint.get("/")
-def landing() -> Response:
+def landing() -> BaseResponse:
     """The start page: type the code your group gave you."""
     return _page("web/landing.html")
 
 
 @blueprint.get("/join")
-def join() -> Response:
+def join() -> BaseResponse:
     """Go to the check-in for a typed code, or say what is wrong with it."""
     typed = request.args.get("code", "")
     code = re.sub(r"\s+", "", typed).upper()
@@ -264,7 +264,7 @@ def join() -> Response:
 
 
 @blueprint.get("/c/<code>")
-def chat_page(code: str) -> Response:
+def chat_page(code: str) -> BaseResponse:
     """The check-in: where the person is (starting it the first time), in one read."""
     services = _services()
     address = _address()
@@ -308,7 +308,7 @@ def chat_page(code: str) -> Response:
 
 
 @blueprint.post("/c/<code>")
-def chat_post(code: str) -> Response:
+def chat_post(code: str) -> BaseResponse:
     """An answer from the page without JavaScript: one write, then back to the page."""
     address = _address()
     code = code.strip().upper()
@@ -334,7 +334,7 @@ def chat_post(code: str) -> Response:
 
 
 @blueprint.post("/c/<code>/messages")
-def messages(code: str) -> tuple[Response, int]:
+def messages(code: str) -> tuple[BaseResponse, int]:
     """The same as POST /c/<code>, for the page's script: answers with only the new messages."""
     services = _services()
     address = _address()
@@ -405,7 +405,7 @@ def _message_json(entry: Entry) -> dict[str, Any]:
 
 
 @blueprint.get("/pictures/<picture_id>")
-def picture(picture_id: str) -> Response:
+def picture(picture_id: str) -> BaseResponse:
     """A choice's picture, from the picture set in use."""
     found = find_picture(_picture_sets(), picture_id)
     if found is None:
@@ -414,7 +414,7 @@ def picture(picture_id: str) -> Response:
 
 
 @blueprint.get("/about")
-def about() -> Response:
+def about() -> BaseResponse:
     """What Voicebox is, and where the pictures come from (licences and credits)."""
     sets = _picture_sets()
     in_use = []
@@ -425,13 +425,13 @@ def about() -> Response:
 
 
 @blueprint.get("/who-sees-my-answers")
-def who_sees() -> Response:
+def who_sees() -> BaseResponse:
     """Who reads the answers and what is kept, in plain words."""
     return _page("web/who_sees.html", back=_safe_next(request.args.get("next")))
 
 
 @blueprint.route("/settings", methods=["GET", "POST"])
-def settings() -> Response:
+def settings() -> BaseResponse:
     """Bigger text, strong colours, pictures on or off: kept in a cookie on this device."""
     back = _safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -454,7 +454,7 @@ def settings() -> Response:
 
 
 @blueprint.post("/forget")
-def forget() -> Response:
+def forget() -> BaseResponse:
     """Forget this device: a new visitor id, so the next person cannot see these answers."""
     if _token_ok(request.form):
         session.clear()
@@ -462,6 +462,6 @@ def forget() -> Response:
 
 
 @blueprint.get("/away")
-def away() -> Response:
+def away() -> BaseResponse:
     """A plain page with nothing about Voicebox on it, for the Exit this page button."""
     return _private(make_response(render_template("web/away.html")))

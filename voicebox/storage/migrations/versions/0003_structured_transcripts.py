@@ -11,6 +11,7 @@ from Voicebox keeps its words without the numbered choice lines, so nobody parse
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -42,7 +43,7 @@ def _without_choice_lines(text: str) -> str:
     return "\n".join(lines)
 
 
-def _changes(row: sa.Row) -> dict | None:  # type: ignore[type-arg]
+def _changes(row: Any) -> dict[str, Any] | None:
     if row.direction == "in":
         button = _BUTTON.match(row.text)
         if button is None:
