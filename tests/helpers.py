@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from voicebox.storage.conversations import read_place
 from voicebox.storage.database import Database
 
@@ -10,3 +13,25 @@ def participant_id(database: Database, secret: bytes, channel: str, address: str
     """The participant id for a channel address, if they have written before."""
     with database.reading() as conn:
         return read_place(conn, secret, channel, address).participant_id
+
+
+def at_once(work: Callable[[int], None], count: int, timeout: float = 120) -> None:
+    """Run work(0) .. work(count - 1) in threads that start together; raise the first error."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(number: int) -> None:
+        try:
+            barrier.wait()
+            work(number)
+        except BaseException as error:  # noqa: BLE001 - handed back to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if errors:
+        raise errors[0]
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"

@@ -16,6 +16,7 @@ from voicebox.flows import FlowError, builtin_flow_paths, load_builtin_flows
 from voicebox.settings import Settings, SettingsError
 from voicebox.storage.consultations import ConsultationError
 from voicebox.storage.database import DatabaseError
+from voicebox.storage.export import FORMATS
 from voicebox.storage.workers import WorkerError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -248,7 +249,7 @@ def consultation_close(code: str) -> None:
 @main.command()
 @click.argument("code")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
+    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
 @human_errors

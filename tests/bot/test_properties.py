@@ -70,7 +70,12 @@ def places(draw):
     flow = FLOWS[flow_id]
     step_id = draw(st.sampled_from(sorted(flow.steps)))
     questions = sorted(s.id for s in flow.steps.values() if s.is_question)
-    topics = sorted(flow.topics().items())
+    topics = sorted(
+        (choice.key, choice.topic)
+        for step in flow.steps.values()
+        for choice in step.choices
+        if choice.topic
+    )
     topic, about = draw(st.sampled_from([(None, None), *topics]))
     history = draw(
         st.lists(

@@ -24,7 +24,7 @@ WEB_SECRET = "web-test-secret-key-0123456789abcdef"
 def _services_on(database) -> Iterator[Services]:
     settings = Settings(database_url=database.url, secret_key=WEB_SECRET)
     services = build_services(settings, build_channels({}))
-    flows = {fid: services.engine.flow(fid) for fid in ("tops_and_pants", "four_cornerstones")}
+    flows = {fid: services.engine.flows[fid] for fid in ("tops_and_pants", "four_cornerstones")}
     ensure_demo(services.database, flows)
     version = flows["four_cornerstones"].version
     create_consultation(services.database, "CORNER", "four_cornerstones", version, "Going well")

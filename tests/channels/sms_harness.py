@@ -24,7 +24,7 @@ from tests.helpers import participant_id
 from voicebox.app import build_senders, build_services, create_app
 from voicebox.channels.registry import build_channels
 from voicebox.channels.sms import SmsChannel
-from voicebox.channels.sms.gsm7 import gsm7_length, is_gsm7
+from voicebox.channels.sms.gsm7 import gsm7_length, non_gsm7
 from voicebox.channels.sms.settings import DEFAULT_RATE, SmsSettings
 from voicebox.settings import Settings
 from voicebox.storage.consultations import create_consultation, ensure_demo
@@ -56,7 +56,7 @@ def check_sms_shape(replies: list[str]) -> list[str]:
     assert len(replies) <= 2, replies
     for text in replies:
         assert text, replies
-        assert is_gsm7(text), text
+        assert not non_gsm7(text), text
         assert gsm7_length(text) <= 160, (gsm7_length(text), text)
     return replies
 
@@ -93,7 +93,7 @@ class SmsHarness:
             self.services.database,
             "CORNER",
             "four_cornerstones",
-            engine.flow("four_cornerstones").version,
+            engine.flows["four_cornerstones"].version,
             "Four cornerstones test",
         )
         self.app = create_app(

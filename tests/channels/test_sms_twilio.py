@@ -20,7 +20,7 @@ from voicebox.bot.replies import (
     WELCOME_BACK,
 )
 from voicebox.bot.results import TurnResult
-from voicebox.channels.sms.gsm7 import gsm7_length, is_gsm7, segment_count, to_gsm7
+from voicebox.channels.sms.gsm7 import gsm7_length, non_gsm7, segment_count, to_gsm7
 from voicebox.channels.sms.packing import render_segments
 from voicebox.channels.sms.sender import RateLimit, failure_from_response, parse_retry_after
 from voicebox.channels.sms.settings import SmsSettings
@@ -62,7 +62,7 @@ def test_to_gsm7(label, text, expected):
     """Every character is one GSM-7 can carry, replaced by a lookalike or left out."""
     out = to_gsm7(text)
     assert out == expected, label
-    assert is_gsm7(out) and "\x1b" not in out
+    assert not non_gsm7(out) and "\x1b" not in out
 
 
 @settings(max_examples=300, deadline=None)
@@ -70,7 +70,7 @@ def test_to_gsm7(label, text, expected):
 def test_to_gsm7_always_gives_gsm7(text):
     """Whatever comes in, what goes out is GSM-7 with no escape characters."""
     out = to_gsm7(text)
-    assert is_gsm7(out)
+    assert not non_gsm7(out)
     assert "\x1b" not in out and "\r" not in out
 
 
@@ -212,7 +212,7 @@ def test_render_segments(label, messages, expected):
     assert segments == expected, label
     assert len(segments) <= 2
     for segment in segments:
-        assert is_gsm7(segment) and gsm7_length(segment) <= 160
+        assert not non_gsm7(segment) and gsm7_length(segment) <= 160
 
 
 def test_render_keeps_first_and_last_when_nothing_can_be_left_out():
@@ -248,7 +248,7 @@ def test_render_segments_always_fits(messages):
     segments = render_segments(messages)
     assert len(segments) <= 2
     for segment in segments:
-        assert segment and is_gsm7(segment) and gsm7_length(segment) <= 160
+        assert segment and not non_gsm7(segment) and gsm7_length(segment) <= 160
     questions = [m for m in messages if m.choices]
     if len(questions) == 1 and not any(m.purpose == "safeguarding" for m in messages):
         last_option = questions[0].choices[-1]

@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import at_once
 from voicebox.bot.engine import Engine
 from voicebox.bot.messages import InboundMessage
 from voicebox.storage.consultations import ensure_demo
@@ -180,22 +181,7 @@ def test_two_messages_at_once_stay_consistent(engine, with_ids):
 def test_first_messages_at_once_make_one_participant(engine):
     """Concurrent first messages from a new address create exactly one participant."""
     db = engine.store.database
-    barrier = threading.Barrier(5)
-    errors: list[BaseException] = []
-
-    def send(number: int) -> None:
-        try:
-            barrier.wait()
-            _send(engine, "DEMO", f"first{number}", "sms:+447700900555")
-        except BaseException as error:  # pragma: no cover
-            errors.append(error)
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors
+    at_once(lambda number: _send(engine, "DEMO", f"first{number}", "sms:+447700900555"), 5)
     assert _count(db, Participant.id) == 1
     assert _count(db, Conversation.id) == 1
     assert _count(db, InboundMessageId.id) == 5
@@ -204,22 +190,13 @@ def test_first_messages_at_once_make_one_participant(engine):
 def test_many_people_at_once(engine):
     """Several people at once each get their own conversation and answers."""
     db = engine.store.database
-    errors: list[BaseException] = []
 
     def person(number: int) -> None:
-        try:
-            address = f"sms:+4477009{number:05d}"
-            for step, text in enumerate(["DEMO", "1", "1", "2", f"good {number}"]):
-                _send(engine, text, f"p{number}-{step}", address)
-        except BaseException as error:  # pragma: no cover
-            errors.append(error)
+        address = f"sms:+4477009{number:05d}"
+        for step, text in enumerate(["DEMO", "1", "1", "2", f"good {number}"]):
+            _send(engine, text, f"p{number}-{step}", address)
 
-    threads = [threading.Thread(target=person, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors
+    at_once(person, 8)
     assert _count(db, Participant.id) == 8
     rows = list(export_rows(db, "DEMO"))
     assert sorted(r["answer"] for r in rows if r["question_id"] == "good") == sorted(

@@ -59,10 +59,6 @@ class Engine:
         """Every flow this engine runs (the newest version of each), by id."""
         return {flow_id: compiled.flow for flow_id, compiled in self._flows.items()}
 
-    def flow(self, flow_id: str) -> Flow:
-        """The flow with this id (UnknownFlow when there is none)."""
-        return self._compiled(flow_id).flow
-
     def has_flow(self, flow_id: str) -> bool:
         """True when this engine can run the flow."""
         return flow_id in self._flows

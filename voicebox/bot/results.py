@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from voicebox.bot.messages import ChoiceOption, OutboundMessage
 from voicebox.bot.state import ConsultationRef
 
-QUESTION_KINDS = ("choice", "consent", "text")
-
 
 @dataclass(frozen=True)
 class Question:

@@ -112,12 +112,3 @@ class Flow:
     def step(self, step_id: str) -> Step:
         """The step with this id (KeyError when there is none)."""
         return self.steps[step_id]
-
-    def topics(self) -> dict[str, str]:
-        """Every topic key a choice can set, with the words questions use for it."""
-        found: dict[str, str] = {}
-        for step in self.steps.values():
-            for choice in step.choices:
-                if choice.topic:
-                    found[choice.key] = choice.topic
-        return found

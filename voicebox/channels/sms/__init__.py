@@ -13,7 +13,7 @@ from voicebox.bot.messages import OutboundMessage
 from voicebox.channels.base import Fit
 from voicebox.channels.sms import webhook
 from voicebox.channels.sms.gsm7 import SEGMENT_LENGTH, gsm7_length, non_gsm7
-from voicebox.channels.sms.packing import packed
+from voicebox.channels.sms.packing import render_segments
 from voicebox.channels.sms.sender import CHANNEL, TwilioSender, build_sender
 from voicebox.channels.sms.settings import SmsSettings
 from voicebox.storage.services import Services
@@ -54,5 +54,5 @@ class SmsChannel:
             bad_characters=non_gsm7(text),
             length=gsm7_length(text),
             limit=SEGMENT_LENGTH,
-            over=len(packed((message,))) > 1,  # the very packer the webhook uses
+            over=len(render_segments([message])) > 1,  # the very packer the webhook uses
         )

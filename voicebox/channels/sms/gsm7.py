@@ -17,11 +17,6 @@ _EXTENDED = frozenset(GSM7_EXTENDED)
 SEGMENT_LENGTH = 160
 
 
-def is_gsm7(text: str) -> bool:
-    """True when every character can be sent in GSM-7."""
-    return all(ch in _BASIC or ch in _EXTENDED for ch in text)
-
-
 def gsm7_length(text: str) -> int:
     """Septets the text takes (extended characters take two)."""
     return sum(2 if ch in _EXTENDED else 1 for ch in text)

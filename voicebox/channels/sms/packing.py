@@ -79,14 +79,13 @@ def render_segments(messages: Sequence[OutboundMessage]) -> list[str]:
     break. When they still do not fit, the least important part is left out (a re-ask hint
     first, then a passing remark, a notice, a confirmation); never a question or its options.
     """
-    return list(packed(tuple(messages)))
+    return list(_packed(tuple(messages)))
 
 
 # The engine says the same few hundred things over and over (its questions and notices;
 # it never repeats what a person wrote), so packing is worked out once for each.
 @lru_cache(maxsize=1024)
-def packed(messages: tuple[OutboundMessage, ...]) -> tuple[str, ...]:
-    """The same as render_segments, for a tuple of replies, remembered."""
+def _packed(messages: tuple[OutboundMessage, ...]) -> tuple[str, ...]:
     parts: list[_Part] = []
     ordered = sorted(messages, key=lambda m: m.purpose != "safeguarding")  # stable sort
     for order, message in enumerate(ordered):

@@ -20,7 +20,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from voicebox.bot.messages import InboundMessage, OutboundMessage
 from voicebox.bot.results import TurnResult
-from voicebox.channels.sms.packing import packed
+from voicebox.channels.sms.packing import render_segments
 from voicebox.channels.sms.sender import CHANNEL, OPTED_OUT_CODE
 from voicebox.channels.sms.settings import SmsSettings
 from voicebox.channels.text import clean_text
@@ -48,7 +48,7 @@ def render_twiml(segments: Sequence[str]) -> str:
 # The engine says the same few hundred things over and over, so each answer is written once.
 @lru_cache(maxsize=1024)
 def _twiml(messages: tuple[OutboundMessage, ...]) -> str:
-    return render_twiml(packed(messages))
+    return render_twiml(render_segments(messages))
 
 
 def replies_to_send(inbound: InboundMessage, result: TurnResult) -> tuple[OutboundMessage, ...]:
