@@ -30,8 +30,10 @@ versions of the code in the same way.
 A press counts as an error unless it gets status 200 and JSON with `mode` and
 `answer_html`; a visitor whose press failed reloads the page (counted as a page load)
 before pressing again. "no reply" counts 200 answers with no new messages.
-It prints one line per run: presses/s, p50/p95/p99 latency, errors, and the CPU seconds
-of the server process and of this client process. This is a script, not a test.
+It prints one line per run: presses/s (presses sent in --duration, over the time until
+the last of them was answered: when the server cannot keep up with --rate, this is less
+than the rate), p50/p95/p99 latency, errors, and the CPU seconds of the server process
+and of this client process. This is a script, not a test.
 
 Keep --clients well under 98: waitress accepts at most 100 open sockets by default (its
 connection_limit, counting its own two), and a connection over that waits until an idle one
@@ -309,6 +311,7 @@ class Tally:
     no_reply: int = 0
     page_loads: int = 0
     stuck: int = 0
+    finished: float = 0.0  # perf_counter when the last answer came
     statuses: Counter = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)  # the first few errors, in words
 
@@ -423,6 +426,7 @@ class Client:
             self.tally.latencies.append(time.perf_counter() - due)
             if interval is not None:
                 due += interval
+        self.tally.finished = time.perf_counter()
 
 
 @dataclass
@@ -430,7 +434,7 @@ class RunResult:
     """Figures from one measured run."""
 
     presses: int
-    seconds: float
+    seconds: float  # from the start to the last answer (past --duration if answers lag)
     p50_ms: float
     p95_ms: float
     p99_ms: float
@@ -518,7 +522,7 @@ def measure(args: argparse.Namespace, rate: float | None, run: int) -> RunResult
         statuses.update(tally.statuses)
     return RunResult(
         presses=len(latencies),
-        seconds=args.duration,
+        seconds=max(t.finished for t in tallies) - clock["start"],
         p50_ms=percentile(latencies, 0.50) * 1000,
         p95_ms=percentile(latencies, 0.95) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
@@ -542,8 +546,8 @@ def show(label: str, result: RunResult) -> None:
         f"errors {result.errors}   server CPU {result.server_cpu:5.2f} s "
         f"({result.server_cpu * 1000 / max(1, result.presses):.2f} ms/press)   "
         f"client CPU {result.client_cpu:5.2f} s   "
-        f"({result.presses} presses, {result.no_reply} no reply, "
-        f"{result.page_loads} page loads, {result.stuck} stuck)",
+        f"({result.presses} presses answered in {result.seconds:.1f} s, "
+        f"{result.no_reply} no reply, {result.page_loads} page loads, {result.stuck} stuck)",
         flush=True,
     )
     unusual = {k: v for k, v in result.statuses.items() if not k.endswith(" 200")}
