@@ -28,20 +28,13 @@ import math
 import multiprocessing as mp
 import os
 import platform
-import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from served import Server
 from twilio.request_validator import RequestValidator
 
 TOKEN = "bench-auth-token-0123456789abcdef"
@@ -57,74 +50,16 @@ LOOP = (
 )
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`voicebox serve` in a subprocess, on a fresh SQLite database."""
+class SmsServer(Server):
+    """The server with the SMS channel on, and how many messages it kept."""
 
     def __init__(self, threads: int | None, cpu: int | None = None) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="voicebox-bench-"))
-        self.port = free_port()
-        self.database = self.folder / "voicebox.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
-        env.update(
-            VOICEBOX_DATABASE_URL=f"sqlite:///{self.database}",
-            VOICEBOX_SECRET_KEY="bench-secret-key-0123456789abcdef0123456789",
-            VOICEBOX_TWILIO_AUTH_TOKEN=TOKEN,
-        )
-        command = shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
-        self.log = (self.folder / "serve.log").open("w")
-        pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
-        self.process = subprocess.Popen(
-            [command, "serve", "--port", str(self.port)]
-            + ([] if threads is None else ["--threads", str(threads)]),
-            cwd=self.folder,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=pin,  # only sets the CPU, before exec
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"serve stopped: {(self.folder / 'serve.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise SystemExit("serve did not start in 60 s")
-
-    def cpu_seconds(self) -> float:
-        """CPU time the server process has used so far (user + system; Linux)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        super().__init__(threads, {"VOICEBOX_TWILIO_AUTH_TOKEN": TOKEN}, cpu=cpu)
 
     def stored_messages(self) -> int:
         """Inbound message ids the server kept."""
         with sqlite3.connect(self.database) as conn:
             return conn.execute("SELECT count(*) FROM inbound_message_ids").fetchone()[0]
-
-    def stop(self) -> None:
-        """Stop the server we started (by its process id) and remove its folder."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass
@@ -254,7 +189,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def measure(args: argparse.Namespace, target_rate: float | None) -> RunResult:
     """Start a server, warm participants up, measure, stop the server."""
-    server = Server(args.server_threads, args.pin_server)
+    server = SmsServer(args.server_threads, args.pin_server)
     try:
         clients = args.clients
         per_client = max(1, args.participants // clients)

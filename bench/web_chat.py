@@ -51,20 +51,16 @@ import platform
 import random
 import re
 import secrets
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlencode
+
+from served import Server
 
 CODE = "DEMO"
 PAGE = f"/c/{CODE}"
@@ -81,85 +77,6 @@ TEXTS = (
     "More clubs at the weekend",
 )
 _EXPIRED = re.compile(r";\s*max-age=0\s*(;|$)", re.IGNORECASE)
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`voicebox serve` in a subprocess, on a fresh SQLite database (or the one given)."""
-
-    def __init__(self, threads: int | None, database_url: str | None) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="voicebox-bench-web-"))
-        self.port = free_port()
-        self.log_text = ""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
-        env.update(
-            VOICEBOX_DATABASE_URL=database_url or f"sqlite:///{self.folder / 'voicebox.db'}",
-            VOICEBOX_SECRET_KEY="bench-secret-key-0123456789abcdef0123456789",
-        )
-        command = shutil.which("voicebox") or str(Path(sys.executable).parent / "voicebox")
-        self.log = (self.folder / "serve.log").open("w")
-        self.process = subprocess.Popen(
-            [command, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-            + ([] if threads is None else ["--threads", str(threads)]),
-            cwd=self.folder,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            self._wait_until_up()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.log.flush()
-                raise SystemExit(f"serve stopped: {(self.folder / 'serve.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("serve did not start in 60 s")
-
-    def cpu_seconds(self) -> float:
-        """CPU time the server process has used so far (user + system; Linux)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        """Stop the server we started (by its process id), keep its log, remove its folder."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if not self.log.closed:
-            self.log.close()
-            self.log_text = (self.folder / "serve.log").read_text(errors="replace")
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def problems(self) -> list[str]:
-        """Lines of the server's log that report an error or a traceback."""
-        return [
-            line
-            for line in self.log_text.splitlines()
-            if " ERROR " in line or "Traceback" in line or " CRITICAL " in line
-        ]
 
 
 @dataclass
@@ -464,7 +381,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def measure(args: argparse.Namespace, rate: float | None, run: int) -> RunResult:
     """Start a server, warm the visitors up, measure, stop the server."""
-    server = Server(args.threads, args.database_url)
+    server = Server(args.threads, database_url=args.database_url)
     stop = threading.Event()
     try:
         per_client = max(1, args.visitors // args.clients)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from voicebox.bot.messages import OutboundMessage
+from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.channels.sms.gsm7 import segment_count, to_gsm7
 from voicebox.channels.sms.settings import DEFAULT_API_URL, DEFAULT_RATE, SmsSettings
 from voicebox.storage.dispatcher import SendFailed
@@ -69,7 +69,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        seconds = (when - (now or utcnow())).total_seconds()
     if math.isnan(seconds):
         return None
     return min(max(seconds, 0.0), 3600.0)
