@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from voicebox.bot.messages import ChoiceOption, OutboundMessage, utcnow
 from voicebox.storage.database import Database
@@ -164,20 +164,24 @@ def take(database: Database, participant_id: int, channel: str) -> list[Delivere
     return [Delivered(r.id, message_from_json(r.body), r.created_at, True) for r in rows]
 
 
+# Built once: a statement built per page costs more than running it.
+_WAITING_FOR_KEY = (
+    select(_outbox.c.participant_id)
+    .join(_participants, _participants.c.id == _outbox.c.participant_id)
+    .where(
+        _participants.c.key_hash == bindparam("key"),
+        _outbox.c.channel == bindparam("channel"),
+        _outbox.c.status == "queued",
+    )
+    .limit(1)
+)
+
+
 def take_waiting(database: Database, secret: bytes, channel: str, address: str) -> list[Delivered]:
     """Deliver what waits for a person on a showing channel: a read, and a write only if any."""
     key = address_key(secret, channel, address)
     with database.reading() as conn:
-        row = conn.execute(
-            select(_outbox.c.participant_id)
-            .join(_participants, _participants.c.id == _outbox.c.participant_id)
-            .where(
-                _participants.c.key_hash == key,
-                _outbox.c.channel == channel,
-                _outbox.c.status == "queued",
-            )
-            .limit(1)
-        ).first()
+        row = conn.execute(_WAITING_FOR_KEY, {"key": key, "channel": channel}).first()
     return take(database, row.participant_id, channel) if row is not None else []
 
 
