@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 2000  # longer answers are cut here, and the person is told
 MAX_REASKS = 2  # unmatched input re-asks this many times, then offers SKIP
 MAX_HISTORY = 30  # how many questions BACK can return through
+_MAX_ASKED = 4096  # questions remembered per flow (steps x topics; a bound, not a target)
 
 
 class UnknownFlow(LookupError):
@@ -35,6 +36,20 @@ class _CompiledFlow:
         self.flow = flow
         self.machine = FlowMachine(flow)
         self.indexes = {step.id: choice_index(step) for step in flow.steps.values()}
+        # A question's message and Question depend only on the step and the topic's words,
+        # and both are immutable: each is made once, not on every message.
+        self._asked: dict[tuple[str, str | None], tuple[OutboundMessage, Question]] = {}
+
+    def question(self, step: Step, about: str | None) -> tuple[OutboundMessage, Question]:
+        """A question step as the message that asks it and as the open Question."""
+        found = self._asked.get((step.id, about))
+        if found is None:
+            message = question_message(step, about)
+            kind = "consent" if step.type == "consent" else (message.expects or "text")
+            found = (message, Question(step.id, kind, message.text, message.choices))
+            if len(self._asked) < _MAX_ASKED:
+                self._asked[(step.id, about)] = found
+        return found
 
 
 class Engine:
@@ -129,9 +144,7 @@ class Engine:
         step = compiled.flow.steps.get(state.step) if compiled is not None else None
         if step is None or not step.is_question:
             return None
-        message = question_message(step, state.about)
-        kind = "consent" if step.type == "consent" else (message.expects or "text")
-        return Question(step.id, kind, message.text, message.choices)
+        return compiled.question(step, state.about)[1] if compiled is not None else None
 
     # -- the pure part -------------------------------------------------------------
 
@@ -435,8 +448,8 @@ class Engine:
 
     def _question(self, state: ConversationState) -> OutboundMessage:
         """The current step as a message, with its choices."""
-        step = self._compiled(state.consultation.flow_id).flow.step(state.step)
-        return question_message(step, state.about)
+        compiled = self._compiled(state.consultation.flow_id)
+        return compiled.question(compiled.flow.step(state.step), state.about)[0]
 
     def _render(self, text: str, state: ConversationState) -> str:
         return render_text(text, state.about)
