@@ -162,3 +162,13 @@ def new_context(browser):
     yield make
     for context in made:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def scriptless_copy(browser):
+    """axe for pages with JavaScript off: one copy page for the session (axe loaded once)."""
+    from chat_driver import ScriptlessCopy
+
+    copy = ScriptlessCopy(browser)
+    yield copy
+    copy.close()

@@ -105,18 +105,18 @@ def test_whole_four_cornerstones_by_mouse(served, new_context):
 
 
 @pytest.mark.parametrize(("code", "steps"), [("DEMO", DEMO_STEPS), ("CORNER", CORNER_STEPS)])
-def test_whole_check_in_with_javascript_off(served, browser, new_context, code, steps):
+def test_whole_check_in_with_javascript_off(served, new_context, scriptless_copy, code, steps):
     """Plain forms: each answer is a page load; focus lands on the reply; axe clean each page."""
     page = new_context(java_script_enabled=False).new_page()
     page.goto(f"{served.base}/c/{code}")
-    assert_accessible(page, "", browser)
+    assert_accessible(page, "", scriptless_copy)
     for kind, words in steps:
         with page.expect_navigation():
             press_or_type(page, kind, words)
         assert page.url.endswith(f"/c/{code}")
         page.wait_for_function("() => document.activeElement.id === 'now'", timeout=10_000)
         assert page.locator("#log .turn-you").last.inner_text().endswith(words)
-        assert_accessible(page, f"after {words!r}", browser)
+        assert_accessible(page, f"after {words!r}", scriptless_copy)
     assert page.get_by_role("button", name="Start again", exact=True).is_visible()
     assert page.locator(".read-aloud").first.is_hidden()  # no script, no read aloud
 
