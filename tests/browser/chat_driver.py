@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 _AXE = Axe()
 
-# The demo check-in (tops_and_pants) and the four cornerstones, as a young person answers.
+# The demo check-in (tops_and_pants), as a young person answers.
 DEMO_STEPS = [
     ("choose", "Yes, that is OK"),
     ("choose", "School or college"),
@@ -21,19 +21,6 @@ DEMO_STEPS = [
     ("type", "A quiet place at break"),
     ("choose", "No, I am done"),
     ("choose", "Yes, tell me"),
-]
-CORNER_STEPS = [
-    ("choose", "Yes, that is OK"),
-    ("type", "People say hello to me"),
-    ("type", "Say my name right"),
-    ("skip", "Skip"),
-    ("type", "Ask me first"),
-    ("type", "They talk to me, not my mum"),
-    ("type", "Use pictures"),
-    ("type", "We plan my review together"),
-    ("skip", "Skip"),
-    ("type", "Listen and then do it"),
-    ("choose", "No thanks"),
 ]
 END_WORDS = "Thank you for your answers"
 
@@ -260,3 +247,19 @@ def code_of(url: str) -> str:
     found = re.search(r"/c/([A-Z0-9_-]+)", url)
     assert found, url
     return found.group(1)
+
+
+def watch_requests(page) -> tuple[list[str], list[str]]:
+    """Record every request and every policy complaint or error the page makes."""
+    requests: list[str] = []
+    complaints: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            complaints.append(message.text)
+            if "Content Security Policy" in message.text or message.type == "error"
+            else None
+        ),
+    )
+    return requests, complaints
