@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 _AXE = Axe()
 
-# The demo check-in (tops_and_pants) and the four cornerstones, as a young person answers.
+# The demo check-in (tops_and_pants), as a young person answers.
 DEMO_STEPS = [
     ("choose", "Yes, that is OK"),
     ("choose", "School or college"),
@@ -22,69 +22,116 @@ DEMO_STEPS = [
     ("choose", "No, I am done"),
     ("choose", "Yes, tell me"),
 ]
-CORNER_STEPS = [
-    ("choose", "Yes, that is OK"),
-    ("type", "People say hello to me"),
-    ("type", "Say my name right"),
-    ("skip", "Skip"),
-    ("type", "Ask me first"),
-    ("type", "They talk to me, not my mum"),
-    ("type", "Use pictures"),
-    ("type", "We plan my review together"),
-    ("skip", "Skip"),
-    ("type", "Listen and then do it"),
-    ("choose", "No thanks"),
-]
 END_WORDS = "Thank you for your answers"
 
 
-def accessibility_problems(page) -> str:
-    """axe-core on the page: a report of WCAG 2.2 A/AA violations, or ''.
+_RUN_AXE = """async (tags) => {
+    const results = await axe.run(document, {
+        runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+    return results.violations.flatMap((rule) => rule.nodes.map((node) => {
+        const check = [...node.any, ...node.all, ...node.none][0];
+        return `${rule.id} (${rule.impact}) ${node.target.join(' ')}: `
+            + (check ? check.message : rule.help);
+    }));
+}"""
 
-    The page is checked scrolled to the top. The header (with Exit this page) stays in view
-    as the page scrolls, so at other scroll positions axe counts whatever is passing under
-    it as "partly covered" (target size). Focus never goes under it: see `focused`."""
-    page.evaluate("() => window.scrollTo(0, 0)")
-    results = _AXE.run(
-        page,
-        options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
-    )
-    return "" if results.violations_count == 0 else results.generate_report()
+# Resolves once the page is still: no scrolling (a smooth scroll to the reply has ended) and
+# no transition running (a button's colour fading in), for a few frames in a row.
+_SETTLED = """() => new Promise((done) => {
+    let last = null, still = 0;
+    const tick = () => {
+        const moving = document.getAnimations().some((a) => a.playState === 'running');
+        still = !moving && window.scrollY === last ? still + 1 : 0;
+        last = window.scrollY;
+        if (still >= 6) { done(last); } else { requestAnimationFrame(tick); }
+    };
+    requestAnimationFrame(tick);
+})"""
 
 
-def assert_accessible(page, where: str = "", browser=None) -> None:
-    """Fail with axe's whole report unless the page has no violations.
+def settled_scroll(page) -> int:
+    """Wait until the page (script on) is still; return where it is scrolled to."""
+    return page.evaluate(_SETTLED)
 
-    Give `browser` for a page with JavaScript off (axe then checks an exact copy)."""
-    if browser is None:
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core on the page as it is now: one line per WCAG 2.2 A/AA violation.
+
+    The page is checked where it is scrolled to, as a person sees it. axe is put into each
+    document once (it is big) and run again on later steps of the same page."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_AXE.axe_script)
+    return page.evaluate(_RUN_AXE, AXE_TAGS)
+
+
+def assert_accessible(page, where: str = "", copy: ScriptlessCopy | None = None) -> None:
+    """Fail with a readable list of violations (rule, impact, target, why) unless none.
+
+    Give `copy` for a page with JavaScript off (axe then checks an exact copy). A page with
+    the script is checked once it is still: the smooth scroll to the reply has ended."""
+    if copy is None:
+        scrolled = settled_scroll(page)
         problems = accessibility_problems(page)
     else:
-        problems = accessibility_problems_without_script(browser, page)
+        scrolled = page.evaluate("() => window.scrollY")
+        problems = copy.problems(page)
     if problems:
-        raise AssertionError(f"axe found problems {where} at {page.url}:\n{problems}")
-
-
-def accessibility_problems_without_script(browser, page) -> str:
-    """axe on a page loaded with JavaScript off (axe needs script, so check a copy).
-
-    The copy is the exact HTML the page got, served at the same address to a second page
-    that may run axe but whose own script file is blocked."""
-    html = page.content()
-    url = page.url.split("#")[0]
-    context = browser.new_context(viewport=page.viewport_size)
-    try:
-        checker = context.new_page()
-        checker.route("**/web-static/web.js", lambda route: route.abort())
-        checker.route(
-            url,
-            lambda route: route.fulfill(
-                status=200, content_type="text/html; charset=utf-8", body=html
-            ),
+        size = page.viewport_size or {}
+        raise AssertionError(
+            f"axe found {len(problems)} problem(s) {where} at {page.url} "
+            f"({size.get('width')}x{size.get('height')}, scrolled to {scrolled}):\n  "
+            + "\n  ".join(problems)
         )
-        checker.goto(url)
+
+
+class ScriptlessCopy:
+    """axe for pages loaded with JavaScript off: axe needs script, so it checks a copy.
+
+    The copy is the exact HTML the page got, shown at the same address in a second page (in
+    a window of the same size, scrolled to the same place) that may run axe but whose own
+    script file is blocked. One copy page serves every test: later copies replace its
+    document (set_content keeps the window), so axe is put into it once."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self._context = None
+        self._page = None
+        self._html = ""
+        self._url = ""
+
+    def problems(self, page) -> list[str]:
+        self._html = page.content()
+        url = self._url = page.url.split("#")[0]
+        scrolled = page.evaluate("() => window.scrollY")
+        checker = self._checker(page.viewport_size)
+        if checker.url == url:
+            checker.set_content(self._html)
+        else:
+            checker.goto(url)
+        checker.evaluate("(y) => window.scrollTo(0, y)", scrolled)
+        there = settled_scroll(checker)
+        assert abs(there - scrolled) < 1, f"the copy scrolled to {there}, not {scrolled}"
         return accessibility_problems(checker)
-    finally:
-        context.close()
+
+    def _checker(self, viewport):
+        if self._page is None:
+            self._context = self._browser.new_context(viewport=viewport)
+            self._page = self._context.new_page()
+            self._page.route("**/web-static/web.js", lambda route: route.abort())
+            self._page.route(
+                lambda address: address.split("#")[0] == self._url,
+                lambda route: route.fulfill(
+                    status=200, content_type="text/html; charset=utf-8", body=self._html
+                ),
+            )
+        elif self._page.viewport_size != viewport:
+            self._page.set_viewport_size(viewport)
+        return self._page
+
+    def close(self) -> None:
+        if self._context is not None:
+            self._context.close()
+            self._context = self._page = None
 
 
 @dataclass
@@ -200,3 +247,19 @@ def code_of(url: str) -> str:
     found = re.search(r"/c/([A-Z0-9_-]+)", url)
     assert found, url
     return found.group(1)
+
+
+def watch_requests(page) -> tuple[list[str], list[str]]:
+    """Record every request and every policy complaint or error the page makes."""
+    requests: list[str] = []
+    complaints: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            complaints.append(message.text)
+            if "Content Security Policy" in message.text or message.type == "error"
+            else None
+        ),
+    )
+    return requests, complaints

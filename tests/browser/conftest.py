@@ -8,17 +8,15 @@ import csv
 import io
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.serve_process import ServeProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE = os.environ.get("VOICEBOX_REQUIRE_BROWSER") == "1"
@@ -33,12 +31,6 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 SECRET = "browser-test-secret-0123456789abcdef"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _voicebox() -> str:
@@ -89,8 +81,7 @@ def served(chromium, tmp_path_factory) -> Iterator[Served]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
     env["VOICEBOX_DATABASE_URL"] = f"sqlite:///{folder / 'voicebox.db'}"
     env["VOICEBOX_SECRET_KEY"] = SECRET
-    port = _free_port()
-    server = Served(f"http://127.0.0.1:{port}", folder, env)
+    server = Served("", folder, env)
     server.cli(
         "consultation",
         "create",
@@ -100,38 +91,12 @@ def served(chromium, tmp_path_factory) -> Iterator[Served]:
         "--title",
         "Going well and could be better",
     )
-    log = (folder / "serve.log").open("w")
-    process = subprocess.Popen(
-        [_voicebox(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=folder,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = ServeProcess(folder, "--host", "127.0.0.1", env=env)
+    server.base = process.base
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve stopped early:\n{(folder / 'serve.log').read_text()}")
-            try:
-                with urllib.request.urlopen(server.base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not start:\n{(folder / 'serve.log').read_text()}")
-            time.sleep(0.25)
         yield server
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
+        process.stop()
 
 
 @pytest.fixture(scope="session")
@@ -162,3 +127,13 @@ def new_context(browser):
     yield make
     for context in made:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def scriptless_copy(browser):
+    """axe for pages with JavaScript off: one copy page for the session (axe loaded once)."""
+    from tests.browser.chat_driver import ScriptlessCopy
+
+    copy = ScriptlessCopy(browser)
+    yield copy
+    copy.close()
