@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from voicebox.bot.messages import InboundMessage, utcnow
 from voicebox.bot.ports import TurnContext
-from voicebox.bot.state import ConsultationRef, Outcome, Participant
+from voicebox.bot.state import ConsultationRef, ConversationState, Outcome, Participant
 from voicebox.storage import outbox, transcripts
 from voicebox.storage.conversations import (
     BY_PARTICIPANT,
@@ -69,8 +69,11 @@ class SqlTurn:
         connection: Connection,
         inbound: InboundMessage,
         participant_id: int | None,
-        context: TurnContext,
+        participant: Participant,
+        state: ConversationState | None,
         conversation_id: int | None,
+        named: ConsultationRef | None,
+        duplicate: bool,
         consultation_ids: dict[str, int],
         outbox_channels: frozenset[str],
     ) -> None:
@@ -80,8 +83,7 @@ class SqlTurn:
         self.participant_id = participant_id
         self.conversation_id = conversation_id
         self._consultation_ids = consultation_ids
-        self.context = context
-        context.find_consultation = self._find_consultation
+        self.context = TurnContext(participant, state, self._find_consultation, named, duplicate)
 
     def _find_consultation(self, code: str) -> ConsultationRef | None:
         row = self._connection.execute(
@@ -221,10 +223,6 @@ class SqlTurn:
         return state is not None and state.consent == "given"
 
 
-def _no_consultation(code: str) -> ConsultationRef | None:
-    return None
-
-
 class SqlStore:
     """ConversationStore on SQLAlchemy Core: the hot path reads and writes few rows."""
 
@@ -286,13 +284,15 @@ class SqlStore:
         if row is not None:
             state = conversation_state(row)
             ids[row.code] = row.consultation_id
-        context = TurnContext(participant, state, _no_consultation, named, duplicate)
         return SqlTurn(
             conn,
             inbound,
             participant_id,
-            context,
+            participant,
+            state,
             row.id if row is not None else None,
+            named,
+            duplicate,
             ids,
             self.outbox_channels,
         )
