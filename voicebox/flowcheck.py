@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
@@ -47,8 +48,9 @@ def _topic_note(about: str | None) -> str:
     return f" when the topic is '{about}'" if about else ""
 
 
+@lru_cache(maxsize=1)
 def _channels() -> Mapping[str, Channel]:
-    """Every channel, set up or not: a flow must fit them all."""
+    """Every channel, set up or not: a flow must fit them all (made once)."""
     return build_channels({})
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from voicebox.bot import replies
 from voicebox.bot.codes import candidate_codes
@@ -66,13 +67,14 @@ class Engine:
             known = self._flows.get(flow.id)
             if known is None or known.flow.version < flow.version:
                 self._flows[flow.id] = _CompiledFlow(flow)
+        self._by_id = MappingProxyType({fid: c.flow for fid, c in self._flows.items()})
         self.store = store
         self.phrases = phrases if phrases is not None else default_phrase_list()
 
     @property
-    def flows(self) -> dict[str, Flow]:
+    def flows(self) -> Mapping[str, Flow]:
         """Every flow this engine runs (the newest version of each), by id."""
-        return {flow_id: compiled.flow for flow_id, compiled in self._flows.items()}
+        return self._by_id
 
     def has_flow(self, flow_id: str) -> bool:
         """True when this engine can run the flow."""
@@ -141,10 +143,12 @@ class Engine:
         if state is None or state.ended or opted_out:
             return None
         compiled = self._flows.get(state.consultation.flow_id)
-        step = compiled.flow.steps.get(state.step) if compiled is not None else None
+        if compiled is None:
+            return None
+        step = compiled.flow.steps.get(state.step)
         if step is None or not step.is_question:
             return None
-        return compiled.question(step, state.about)[1] if compiled is not None else None
+        return compiled.question(step, state.about)[1]
 
     # -- the pure part -------------------------------------------------------------
 
