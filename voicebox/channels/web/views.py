@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from voicebox.bot.messages import ChoiceOption, InboundMessage
 from voicebox.bot.results import Question, TurnResult
+from voicebox.bot.state import ConsultationRef
 from voicebox.channels.web import chat
 from voicebox.channels.web.chat import CHANNEL, Action, Entry
 from voicebox.channels.web.looks import COOKIE, COOKIE_DAYS, Look
@@ -112,6 +113,12 @@ def _picture_url(option: ChoiceOption) -> str | None:
 def _is_open(code: str) -> bool:
     found = get_consultation(_services().database, code)
     return found is not None and found.status == "open"
+
+
+def _open_checkin(result: TurnResult) -> ConsultationRef | None:
+    """The check-in the engine answered about, or None when it is unknown or closed."""
+    found = result.consultation
+    return found if found is not None and found.open else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -208,9 +215,7 @@ def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
     return [chat.you_entry(action, result), *chat.entries_from_replies(result.replies)]
 
 
-def _not_found(code: str, closed: bool | None = None) -> BaseResponse:
-    if closed is None:
-        closed = get_consultation(_services().database, code) is not None
+def _not_found(closed: bool) -> BaseResponse:
     return _page("web/not_found.html", 404, closed=closed)
 
 
@@ -271,7 +276,7 @@ def chat_page(code: str) -> BaseResponse:
     with services.database.reading() as conn:
         info = find_consultation(conn, code)
         if info is None or info.status != "open":
-            return _private(_not_found(code, closed=info is not None))
+            return _private(_not_found(closed=info is not None))
         place = read_place(conn, services.secret, CHANNEL, address, info.code)
         state = place.state
         lines = []
@@ -314,8 +319,9 @@ def chat_post(code: str) -> BaseResponse:
     code = code.strip().upper()
     target = url_for("web.chat_page", code=code)
     if not _token_ok(request.form):
-        if not _is_open(code):
-            return _private(_not_found(code))
+        found = get_consultation(_services().database, code)
+        if found is None or found.status != "open":
+            return _private(_not_found(closed=found is not None))
         session["status"] = TRY_AGAIN
         return redirect(target, 303)
     action = chat.parse_action(request.form)
@@ -326,8 +332,8 @@ def chat_post(code: str) -> BaseResponse:
         result = _services().engine.handle(
             chat.inbound_for(action, address, code, chat.valid_nonce(request.form.get("nonce")))
         )
-        if result.consultation is None or not result.consultation.open:
-            return _private(_not_found(code, closed=result.consultation is not None))
+        if _open_checkin(result) is None:
+            return _private(_not_found(closed=result.consultation is not None))
         _remember(code, result, _new_entries(action, result))
     session["focus"] = True
     return redirect(target, 303)
@@ -359,9 +365,10 @@ def messages(code: str) -> tuple[BaseResponse, int]:
     else:
         nonce = chat.valid_nonce(request.form.get("nonce"))
         result = services.engine.handle(chat.inbound_for(action, address, code, nonce))
-        if result.consultation is None or not result.consultation.open:
+        checkin = _open_checkin(result)
+        if checkin is None:
             return _private(jsonify(not_found)), 404
-        info = Checkin(result.consultation.code, result.consultation.title)
+        info = Checkin(checkin.code, checkin.title)
         entries = _new_entries(action, result)
         _remember(code, result, entries)
         if entries and not result.opted_out:
