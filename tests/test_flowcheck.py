@@ -144,13 +144,19 @@ def test_builtin_flows_are_checked_for_every_topic():
     assert check_flow(flow) == []
 
 
-def test_problems_are_in_file_order_and_each_once(tmp_path):
-    """Several mistakes: one line each, structure first, no repeats."""
+def _good_flow_with(tmp_path: Path, question: str) -> Path:
+    """good.yaml with these words for its question and the 'no' choice left without words."""
     text = (FIXTURES / "good.yaml").read_text(encoding="utf-8")
-    text = text.replace("Do you like your school?", "Do you like CAMHS? Did the consultation help?")
+    text = text.replace("Do you like your school?", question)
     text = text.replace('words: "No"', 'words: ""')
     path = tmp_path / "two.yaml"
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_problems_are_in_file_order_and_each_once(tmp_path):
+    """Several mistakes: one line each, structure first, no repeats."""
+    path = _good_flow_with(tmp_path, "Do you like CAMHS? Did the consultation help?")
     assert check_files([path]) == [
         f"{path}: step 'ask': choice 'no' has no words",
         f"{path}: step 'ask': uses the acronym 'CAMHS'; say it in plain words",
@@ -328,11 +334,7 @@ def test_cli_fails_in_one_line_on_a_broken_flow(name, expected):
 
 def test_cli_counts_problems_only_when_there_are_several(tmp_path):
     """Two or more problems: one line each, then how many on standard error."""
-    text = (FIXTURES / "good.yaml").read_text(encoding="utf-8")
-    text = text.replace("Do you like your school?", "Do you like CAMHS?")
-    text = text.replace('words: "No"', 'words: ""')
-    path = tmp_path / "two.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = _good_flow_with(tmp_path, "Do you like CAMHS?")
     result = _voicebox(str(path), str(FIXTURES / "seven_choices.yaml"))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
