@@ -47,8 +47,13 @@ def _letters(plain: str) -> str:
 
 
 def _key(plain: str) -> str:
-    """The form in which two folded phrases are the same: no spaces, no repeated letters."""
+    """Folded words without spaces or repeated letters: how the pattern reads them."""
     return collapse(plain.replace(" ", ""))
+
+
+def _exact_key(plain: str) -> str:
+    """Like _key, but a letter that ends one word and starts the next counts twice."""
+    return collapse(plain).replace(" ", "")
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,8 @@ class PhraseList:
         self._short_pattern = re.compile(" " + shorts.pattern()) if shorts.children else None
 
         self._entries: list[_Entry] = []
-        self._exact: dict[str, _Entry] = {}
+        self._exact: dict[str, _Entry] = {}  # by _exact_key: "burnt themselves"
+        self._loose: dict[str, _Entry] = {}  # by _key: "burnthemselves" (either one)
         self._stars: dict[str, _Entry] = {}
         trie = _Trie()
         for rank, (category, phrases) in enumerate(categories.items()):
@@ -136,7 +142,8 @@ class PhraseList:
                     if entry.star:
                         self._stars.setdefault(_key(plain), entry)
                     else:
-                        self._exact.setdefault(_key(plain), entry)
+                        self._exact.setdefault(_exact_key(plain), entry)
+                        self._loose.setdefault(_key(plain), entry)
                     trie.add(plain, entry.star)
         # Longest first, so "self harm*" wins over "self*" for "selfharming".
         self._star_keys = sorted(self._stars, key=len, reverse=True)
@@ -164,25 +171,32 @@ class PhraseList:
         """The most serious phrase in the text (the first of its category), or None."""
         if self._pattern is None or not text:
             return None
+        plain = f" {self.words(text)} "
         best: tuple[_Entry, str] | None = None
         seen: dict[str, tuple[_Entry, str]] = {}
-        for found in self._pattern.finditer(f" {self.words(text)} "):
+        at = 0
+        # The longest phrase at each word, overlaps too: in "do not want to be here any
+        # more", "not want to be here any more" (suicide) starts inside "do not want to
+        # be here" (distress).
+        while (found := self._pattern.search(plain, at)) is not None:
             words = found.group(0)
             hit = seen.get(words)
             if hit is None:
-                hit = seen[words] = self._entry_for(_key(words))
+                hit = seen[words] = self._entry_for(words)
             if best is None or hit[0].rank < best[0].rank:
                 best = hit
                 if best[0].rank == 0:
                     break
+            at = found.start() + 1
         if best is None:
             return None
         entry, ending = best
         return Match(category=entry.category, phrase=(entry.words + ending)[:PHRASE_MAX])
 
-    def _entry_for(self, key: str) -> tuple[_Entry, str]:
+    def _entry_for(self, words: str) -> tuple[_Entry, str]:
         """The phrase that matched these words, and the ending typed after a *."""
-        exact = self._exact.get(key)
+        key = _key(words)
+        exact = self._exact.get(_exact_key(words)) or self._loose.get(key)
         if exact is not None:
             return exact, ""
         stem = next(k for k in self._star_keys if key.startswith(k))
