@@ -120,9 +120,9 @@ class PhraseList:
         self._short_forms: dict[str, str] = {}
         shorts = _Trie()
         for short, meaning in (short_forms or {}).items():
-            plain = collapse(fold(short))
-            if plain and _key(plain) not in self._short_forms:
-                self._short_forms[_key(plain)] = fold(meaning)
+            plain, meaning = collapse(fold(short)), fold(meaning)
+            if plain and meaning and _key(plain) not in self._short_forms:
+                self._short_forms[_key(plain)] = meaning
                 shorts.add(plain, star=False)
         self._short_pattern = re.compile(" " + shorts.pattern()) if shorts.children else None
 
