@@ -424,7 +424,8 @@ class Engine:
         outcome.chosen = _option(step, choice)
         question = self._render(step.text, state)
         slot = answer_slot(step.id, state.topic)
-        self._remember(state, step)
+        if step.type != "consent":  # BACK never returns to consent: it is not a question
+            self._remember(state, step)
         if step.type == "consent":
             state.consent = "given" if choice.key == "yes" else "declined"
             outcome.forget = choice.key == "no"
