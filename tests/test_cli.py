@@ -118,7 +118,7 @@ def test_chat_completes_a_check_in_and_export_shows_it(folder):
     """`voicebox chat DEMO` runs the check-in; every export format shows its answers."""
     chat = run(folder, "chat", "DEMO", stdin=CHECK_IN)
     assert chat.returncode == 0, chat.stderr
-    assert "Thank you for your answers" in chat.stdout
+    assert "The people who run this group will talk" in chat.stdout
 
     as_csv = run(folder, "export", "DEMO", "--format", "csv")
     assert as_csv.returncode == 0
