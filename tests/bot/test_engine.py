@@ -129,7 +129,7 @@ def test_buttons_answer_and_old_buttons_are_safe(person):
     """A button press answers by payload; a button from an earlier question re-asks."""
     person.say("DEMO")
     assert person.say(payload="consent:yes")[1].startswith("Which part of your life")
-    health = "How do you feel about the help you get with your health?"
+    health = "How do you feel about your health care?"
     assert person.say(payload="topic:health")[0].startswith(health)
     old = person.say(payload="topic:home")
     assert old[0] == replies.OLD_BUTTON and old[1].startswith(health)

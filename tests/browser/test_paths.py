@@ -114,10 +114,10 @@ JOURNEYS: dict[str, Journey] = {
         "DEMO",
         [
             YES,
-            press("Health", "How do you feel about the help you get with your health?"),
-            press("Help", HELP, "How do you feel about the help you get with your health?"),
-            press("OK", "What is good about the help you get with your health?"),
-            press("Help", HELP, "What is good about the help you get with your health?"),
+            press("Health", "How do you feel about your health care?"),
+            press("Help", HELP, "How do you feel about your health care?"),
+            press("OK", "What is good about your health care?"),
+            press("Help", HELP, "What is good about your health care?"),
         ],
     ),
     "getting-around-stop-and-start-again": Journey(
