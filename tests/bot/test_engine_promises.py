@@ -340,3 +340,30 @@ def test_an_old_or_wrong_cards_button_changes_nothing(texter):
     assert texter.say(payload="good:nope")[0] == replies.OLD_BUTTON
     assert texter.say(payload="consent:yes")[0] == replies.OLD_BUTTON
     assert _rows(texter, "PICS") == []
+
+
+# -- 7. Something else ---------------------------------------------------------------------
+
+
+def test_something_else_uses_the_typed_topic_in_questions_and_the_export(texter):
+    """The words typed for 'Something else' name the topic from then on."""
+    for step in ("DEMO", "1", "5", "3"):  # agree, more choices, something else
+        texter.say(step)
+    assert texter.say("swimming club")[0].startswith("How do you feel about swimming club?")
+    texter.say("1")
+    assert texter.say("the coach")[0].startswith("What is not good about swimming club?")
+    rows = list(export_rows(texter.engine.store.database, "DEMO"))
+    assert {row["topic"] for row in rows} == {"swimming club"}
+    assert [row["question"] for row in rows][-1] == "What is good about swimming club?"
+
+
+def test_a_long_typed_topic_is_kept_whole_but_asked_about_in_short(texter):
+    """A long description is kept in the export; questions use a short stand-in."""
+    for step in ("DEMO", "1", "5", "3"):
+        texter.say(step)
+    long_topic = "the after school club on tuesdays where we do cooking and games"
+    answer = texter.say(long_topic)
+    assert "the part of your life you told us about" in answer[0]
+    texter.say("1")
+    rows = list(export_rows(texter.engine.store.database, "DEMO"))
+    assert rows[0]["topic"] == long_topic
