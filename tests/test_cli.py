@@ -168,12 +168,16 @@ def test_formulas_are_never_run(folder):
     assert formula and all(c.data_type == "s" for c in formula)
 
 
-def test_stop_in_chat_ends_it(folder):
-    """STOP in the terminal gets one confirmation and ends the chat."""
-    chat = run(folder, "chat", "DEMO", stdin="1\nstop\n1\n")
+def test_stop_in_chat_keeps_listening_for_start(folder):
+    """STOP in the terminal: one confirmation, silence, and START brings the person back."""
+    chat = run(folder, "chat", "DEMO", stdin="1\nstop\n1\nhello\nSTART\n1\n")
     assert chat.returncode == 0
     assert chat.stdout.count("You have stopped") == 1
-    assert "Which part of your life" in chat.stdout
+    assert chat.stdout.count("Type START to come back") == 1
+    after_stop = chat.stdout.split("You have stopped", 1)[1]
+    assert "Welcome back" in after_stop
+    assert after_stop.count("Which part of your life") == 1  # where they were, once
+    assert "How do you feel about school or college?" in after_stop  # START, then '1' answers
 
 
 def test_worker_create(folder):
