@@ -238,7 +238,21 @@ def _check_codes(script: dict, result: dict) -> None:
         assert code in replies[sent.index(code)][0]
 
 
+def _check_pictures(script: dict, result: dict) -> None:
+    """A check-in by pictures only: each card is its own row; numbers never become words."""
+    rows = result["answers"]
+    assert {"top", "pants", "better"} <= {row["kind"] for row in rows}
+    cards = [row for row in rows if row["kind"] in ("top", "pants", "better")]
+    assert len(cards) >= 4, "several cards were chosen"
+    for row in cards:
+        assert row["answer_key"] or not row["answer"].replace(" ", "").isdigit()
+    keys = [(row["question_id"], row["answer_key"]) for row in cards if row["answer_key"]]
+    assert len(keys) == len(set(keys)), "each card is kept once"
+    assert result["consent"] == "given" and result["ended"]
+
+
 PROMISES = {
+    "pictures": _check_pictures,
     "back_history": _check_back_history,
     "stop_phrases": _check_stop_phrases,
     "codes": _check_codes,
