@@ -112,15 +112,28 @@ def browser(chromium):
         launched.close()
 
 
+# Chromium here has speechSynthesis but no voice, and the page shows Read aloud only once
+# a voice is known. Unless a test asks for none, each page is given one (a British one).
+ONE_VOICE = """(() => {
+    if (!window.speechSynthesis) { return; }
+    const voice = {name: 'Test voice', lang: 'en-GB', default: true, localService: true,
+                   voiceURI: 'test-voice'};
+    window.speechSynthesis.getVoices = () => [voice];
+})();"""
+
+
 @pytest.fixture
 def new_context(browser):
-    """Make browser contexts (phone-sized by default), closed after the test."""
+    """Make browser contexts (phone-sized by default, with one speech voice unless
+    voices=False), closed after the test."""
     made = []
 
-    def make(**options):
+    def make(voices: bool = True, **options):
         options.setdefault("viewport", PHONE)
         context = browser.new_context(**options)
         context.set_default_timeout(30_000)
+        if voices:
+            context.add_init_script(ONE_VOICE)
         made.append(context)
         return context
 

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
+from voicebox.bot.messages import (
+    MAX_MESSAGE_CHARS,
+    ChoiceOption,
+    InboundMessage,
+    OutboundMessage,
+)
 from voicebox.bot.results import Question, TurnResult
 from voicebox.channels.text import clean_text
 from voicebox.flows import Flow, Step
@@ -36,7 +41,12 @@ class Action:
     """What a person did on the page: pressed a choice, sent words, or a command button."""
 
     kind: str  # choice, text, command
-    value: str
+    value: str  # typed words are whole here, to give back when they are too long
+
+    @property
+    def sent(self) -> str:
+        """What goes to the engine: at most what any channel sends."""
+        return self.value[:MAX_MESSAGE_CHARS]
 
 
 @dataclass
@@ -85,7 +95,21 @@ def parse_action(form: Mapping[str, str]) -> Action:
     choice = str(form.get("choice", "")).strip()
     if choice:
         return Action("choice", choice[:MAX_PAYLOAD])
-    return Action("text", clean_text(str(form.get("text", ""))))
+    return Action("text", clean_text(str(form.get("text", "")), limit=None))
+
+
+def letters(text: str) -> int:
+    """How many letters of typed words the engine would keep (spaces at the ends do not count)."""
+    return len(text.strip())
+
+
+def counter_text(count: int, limit: int) -> str:
+    """The counter under the answer box: how many letters, and the most there can be."""
+    if count == 0:
+        return f"You can write up to {limit:,} letters."
+    if count > limit:
+        return f"{count:,} of {limit:,} letters. That is {count - limit:,} too many."
+    return f"{count:,} of {limit:,} letters."
 
 
 def valid_nonce(value: Any) -> str | None:
@@ -102,7 +126,7 @@ def inbound_for(action: Action, address: str, code: str, nonce: str | None) -> I
         return InboundMessage(
             CHANNEL, address, "", message_id=nonce, payload=action.value, consultation=code
         )
-    return InboundMessage(CHANNEL, address, action.value, message_id=nonce, consultation=code)
+    return InboundMessage(CHANNEL, address, action.sent, message_id=nonce, consultation=code)
 
 
 def choice_words(step: Step | None, key: str | None) -> str | None:
@@ -123,7 +147,19 @@ def you_entry(action: Action, result: TurnResult) -> Entry:
         return Entry("you", key or action.value, new_id())
     if result.consent != "given":
         return Entry("you", "You wrote a message. It is not kept.", new_id(), kept=False)
-    return Entry("you", action.value, new_id())
+    return Entry("you", action.sent, new_id())
+
+
+def pressed_entry(action: Action, flow: Flow | None) -> Entry:
+    """What the person did, as their message in the log, when the engine did not take it
+    (the check-in had closed): a choice by its words, typed words as typed."""
+    if action.kind == "command":
+        return Entry("you", COMMANDS[action.value][1], new_id())
+    if action.kind == "choice":
+        step_id, _, key = action.value.partition(":")
+        steps = flow.steps if flow is not None else {}
+        return Entry("you", choice_words(steps.get(step_id), key) or key or action.value, new_id())
+    return Entry("you", action.sent.strip() or "You pressed Send.", new_id())
 
 
 def entries_from_replies(replies: Iterable[OutboundMessage]) -> list[Entry]:
