@@ -19,7 +19,7 @@ from voicebox.bot.easyread import (
     word_count,
     word_problems,
 )
-from voicebox.bot.engine import MAX_ANSWER_CHARS, question_message, render_text
+from voicebox.bot.engine import EARLIER_CHARS, MAX_ANSWER_CHARS, question_message, render_text
 from voicebox.bot.matching import choice_index, normalize
 from voicebox.bot.messages import OutboundMessage
 from voicebox.bot.words import command_word
@@ -40,8 +40,13 @@ from voicebox.flows.structure import MAX_CHOICES
 _SHADOWING_COMMANDS = frozenset({"stop", "help", "skip", "back"})
 # How replies.py placeholders are filled in: words for the language rules, and the
 # longest value each can take for the length rules (a join code has at most 32 characters).
-REPLY_SAMPLES = {"code": "DEMO", "count": str(MAX_CHOICES), "limit": f"{MAX_ANSWER_CHARS:,}"}
-REPLY_LONGEST = {**REPLY_SAMPLES, "code": "X" * 32}
+REPLY_SAMPLES = {
+    "code": "DEMO",
+    "count": str(MAX_CHOICES),
+    "limit": f"{MAX_ANSWER_CHARS:,}",
+    "answer": "School or college",
+}
+REPLY_LONGEST = {**REPLY_SAMPLES, "code": "X" * 32, "answer": "x" * EARLIER_CHARS}
 
 
 def _topic_note(about: str | None) -> str:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from voicebox.bot.engine import MAX_ANSWER_CHARS, Engine
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.ports import TurnContext
-from voicebox.bot.state import ConsultationRef, ConversationState, Participant
+from voicebox.bot.state import ConsultationRef, ConversationState, Participant, answer_slot
 from voicebox.flows import ANSWER_KINDS, load_builtin_flows
 
 FLOWS = load_builtin_flows()
@@ -77,10 +77,20 @@ def places(draw):
         if choice.topic
     )
     topic, about = draw(st.sampled_from([(None, None), *topics]))
-    history = draw(
-        st.lists(
-            st.tuples(st.sampled_from(questions), st.none() | st.integers(0, 20)),
-            max_size=4,
+    history = draw(st.lists(st.sampled_from(questions), max_size=4))
+    # Earlier answers, some with keys the step no longer has (the flow changed).
+    keys = sorted({c.key for s in flow.steps.values() for c in s.choices} | {"gone"})
+    given = draw(
+        st.dictionaries(
+            st.sampled_from(questions).map(lambda q: answer_slot(q, topic)),
+            st.fixed_dictionaries(
+                {
+                    "seqs": st.lists(st.integers(0, 20), max_size=3),
+                    "keys": st.lists(st.sampled_from(keys), max_size=3),
+                    "text": st.text(max_size=80),
+                }
+            ),
+            max_size=3,
         )
     )
     state = ConversationState(
@@ -91,7 +101,8 @@ def places(draw):
         topic=topic,
         about=about,
         seq=draw(st.integers(0, 20)),
-        history=[[step, seq, topic, about] for step, seq in history],
+        history=[[step, topic, about] for step in history],
+        given=given,
     )
     state.ended = flow.step(step_id).is_end
     return flow_id, state

@@ -1,69 +1,129 @@
-"""The safeguarding phrase list: what must flag, what must not, and how it is read."""
+"""The safeguarding phrase list: what must flag, what must not, and how it is read.
+
+The cases are data (safeguarding_table.yaml beside this file); every row is its own test,
+named by its message.
+"""
+
+from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from voicebox.bot.safeguarding import PhraseList, default_phrase_list, load_phrase_list
+from voicebox.bot.safeguarding import (
+    PHRASE_MAX,
+    PhraseList,
+    collapse,
+    default_phrase_list,
+    fold,
+    load_phrase_list,
+)
+
+TABLE = yaml.safe_load((Path(__file__).parent / "safeguarding_table.yaml").read_text("utf-8"))
+PHRASES = default_phrase_list()  # read once here, so no test's time includes it
+
+
+def _row(row):
+    """A row as (text, why): a plain message or a mapping with text and why."""
+    return (row, "") if isinstance(row, str) else (row["text"], row.get("why", ""))
+
 
 MUST_FLAG = [
-    ("I want to kill myself", "suicide"),
-    ("sometimes i think about SUICIDE", "suicide"),
-    ("I wish I was dead", "suicide"),
-    ("i dont want to live any more", "suicide"),
-    ("I don't want to be alive", "suicide"),
-    ("i want to unalive myself", "suicide"),
-    ("kms", "suicide"),
-    ("I self-harm when it gets bad", "self_harm"),
-    ("I have been cutting myself", "self_harm"),
-    ("my dad hits me", "being_hit"),
-    ("Mum's boyfriend HITS ME when he is angry", "being_hit"),
-    ("he punched me at the bus stop", "being_hit"),
-    ("someone keeps touching me and I do not like it", "sexual_harm"),
-    ("a man asked me for nudes", "sexual_harm"),
-    ("I am not safe at home", "not_safe"),
-    ("I don't feel safe", "not_safe"),
-    ("I'm scared to go home", "not_safe"),
-    ("they bully me every day", "bullying"),
-    ("I get bullied on the bus", "bullying"),
-    ("they call me names", "bullying"),
-    ("I am going to run away", "running_away"),
-    ("I got kicked out", "running_away"),
-    ("I was abused", "abuse"),
-    ("there is no food at home", "abuse"),
-    ("they made me carry drugs", "exploitation"),
+    (*_row(row), category) for category, rows in TABLE["must_flag"].items() for row in rows
 ]
-
-MUST_NOT_FLAG = [
-    "School is good",
-    "The bus is late",
-    "I like my teacher",
-    "skip",
-    "STOP",
-    "My safe space is the library",
-    "Hitchhiking is not allowed",  # 'hit' inside another word
-    "",
-    "🙂",
-]
+MUST_NOT_FLAG = [_row(row) for row in TABLE["must_not_flag"]]
+OVER_FLAGS = [(row["text"], row["why"], row["category"]) for row in TABLE["accepted_over_flags"]]
 
 
-@pytest.mark.parametrize(("text", "category"), MUST_FLAG)
-def test_phrase_flags(text, category):
-    """Worrying words are found in any case, with apostrophes and punctuation."""
-    found = default_phrase_list().find(text)
-    assert found is not None, text
-    assert found.category == category
+def _id(text):
+    return text or "(empty)"
 
 
-@pytest.mark.parametrize("text", MUST_NOT_FLAG)
-def test_ordinary_words_do_not_flag(text):
-    """Everyday answers are not flagged."""
-    assert default_phrase_list().find(text) is None
+@pytest.mark.parametrize(
+    ("text", "why", "category"), [pytest.param(*case, id=_id(case[0])) for case in MUST_FLAG]
+)
+def test_must_flag(text, why, category):
+    """Calls for help are found, in the category that says what kind."""
+    found = PHRASES.find(text)
+    assert found is not None, f"{text!r} must flag as {category} ({why or 'see the table'})"
+    assert found.category == category, f"{text!r} flagged {found} ({why or 'see the table'})"
 
 
-def test_phrase_is_reported_as_found():
-    """The flag keeps the words that matched, so a worker sees why."""
-    found = default_phrase_list().find("Honestly my brother beats me up a lot")
-    assert found is not None
-    assert found.phrase == "beats me"
+@pytest.mark.parametrize(
+    ("text", "why"), [pytest.param(*case, id=_id(case[0])) for case in MUST_NOT_FLAG]
+)
+def test_must_not_flag(text, why):
+    """Everyday answers, and asking to stop, are not flagged."""
+    found = PHRASES.find(text)
+    assert found is None, f"{text!r} must not flag, but found {found} ({why or 'see the table'})"
+
+
+@pytest.mark.parametrize(
+    ("text", "why", "category"), [pytest.param(*case, id=_id(case[0])) for case in OVER_FLAGS]
+)
+def test_accepted_over_flags_still_flag(text, why, category):
+    """Over-flags we chose to accept stay flagged until someone decides otherwise."""
+    found = PHRASES.find(text)
+    assert found is not None and found.category == category, f"{text!r}: {found} ({why})"
+
+
+def test_table_is_big_enough():
+    """At least 150 messages that must flag and 50 that must not, each written once."""
+    texts = [case[0] for case in MUST_FLAG + MUST_NOT_FLAG + OVER_FLAGS]
+    assert len(MUST_FLAG) >= 150 and len(MUST_NOT_FLAG) >= 50
+    assert len(texts) == len(set(texts)), "a message is in the table twice"
+    assert all(why for _, why, _ in OVER_FLAGS), "every accepted over-flag says why"
+
+
+def test_every_phrase_finds_itself():
+    """Each phrase, typed alone, flags as itself: no phrase is hidden by another."""
+    phrases = PHRASES
+    wrong = []
+    for category, phrase in phrases.phrases():
+        words = phrase.rstrip("*")
+        found = phrases.find(words)
+        if found is None or (found.category, found.phrase) != (category, words):
+            wrong.append(f"{category}: {phrase} -> {found}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_phrase_is_listed_twice():
+    """Two phrases that read the same are one too many (spaces and repeats do not count)."""
+    phrases = PHRASES
+    seen: dict[str, str] = {}
+    twice = []
+    for category, phrase in phrases.phrases():
+        key = collapse(phrases.words(phrase.rstrip("*"))).replace(" ", "")
+        key += "*" if phrase.endswith("*") else ""
+        if key in seen:
+            twice.append(f"{category}: {phrase!r} reads the same as {seen[key]!r}")
+        seen.setdefault(key, phrase)
+    assert not twice, "\n".join(twice)
+
+
+def test_names_fit_the_flags_table():
+    """A category fits the flags table's 32 characters; a flag keeps at most 100 of a phrase."""
+    phrases = PHRASES
+    assert all(len(category) <= 32 for category, _ in phrases.phrases())
+    found = phrases.find("abused" + "abcdefghij" * 20)
+    assert found is not None and found.phrase.startswith("abusedabc")
+    assert len(found.phrase) == PHRASE_MAX
+
+
+def test_phrase_is_reported_as_written():
+    """The flag keeps the phrase as the list writes it, and the ending typed after a *."""
+    phrases = PHRASES
+    assert phrases.find("Honestly my brother beats me up a lot").phrase == "beats me"
+    assert phrases.find("i want to killllll myself").phrase == "kill myself"
+    assert phrases.find("im being hurt").phrase == "being hurt"
+    assert phrases.find("they keep BULLYYYING me").phrase == "bullying"
+
+
+def test_most_serious_category_wins():
+    """A message with two worries keeps the category listed first, wherever it is."""
+    found = PHRASES.find("I get bullied at school and I want to kill myself")
+    assert found is not None and (found.category, found.phrase) == ("suicide", "kill myself")
 
 
 def test_star_matches_word_starts_only():
@@ -74,17 +134,90 @@ def test_star_matches_word_starts_only():
 
 
 def test_list_is_data(tmp_path):
-    """A reviewed list can be loaded from any file."""
+    """A reviewed list can be loaded from any file, with its short forms and groups."""
     path = tmp_path / "phrases.yaml"
-    path.write_text("version: 1\ncategories:\n  worry:\n    - lonely\n", encoding="utf-8")
+    path.write_text(
+        "version: 2\n"
+        "short_forms:\n  lonley: lonely\n"
+        "groups:\n  when: [at night, at school]\n"
+        "categories:\n  worry:\n    - lonely\n    - scared {when}\n",
+        encoding="utf-8",
+    )
     phrases = load_phrase_list(path)
-    assert len(phrases) == 1
-    found = phrases.find("I feel LONELY")
-    assert found is not None and found.category == "worry"
+    assert len(phrases) == 3
+    found = phrases.find("I feel LONLEY")
+    assert found is not None and (found.category, found.phrase) == ("worry", "lonely")
+    assert phrases.find("im scared at night").phrase == "scared at night"
 
 
-def test_long_text_is_fast_enough_to_check():
-    """A 10,000-character message is checked without trouble."""
+@pytest.mark.parametrize(
+    "body",
+    [
+        "categories:\n  worry:\n    - no\n",  # YAML reads a bare no as false
+        "short_forms:\n  2: to\ncategories:\n  worry:\n    - lonely\n",
+        "categories:\n  worry:\n    - scared {when}\n",  # no such group
+    ],
+)
+def test_list_that_yaml_misreads_is_refused(tmp_path, body):
+    """A phrase YAML would read as something else is refused, not turned into 'False'."""
+    path = tmp_path / "phrases.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ValueError):
+        load_phrase_list(path)
+
+
+def test_folding():
+    """Case, apostrophes, look-alike digits, signs and spaced-out letters are read alike."""
+    assert fold("I’M  Being\nHURT!!") == "im being hurt"
+    assert fold("k i l l  my-self") == "kill my self"
+    assert fold("su1c1de $elf h4rm 100% 2 b4") == "suicide self harm 100 2 ba"
+    assert collapse("killl bullied") == "kil bulied"
+
+
+def test_long_text_is_checked_to_the_end():
+    """A 10,000-character message is checked to its last words."""
     text = "school is fine " * 700 + "but they hit me"
-    found = default_phrase_list().find(text)
+    found = PHRASES.find(text)
     assert found is not None and found.category == "being_hit"
+
+
+FILLER = st.lists(
+    st.sampled_from(["school", "today", "and", "then", "the", "lunch", "really", "ok", "so"]),
+    max_size=6,
+).map(" ".join)
+
+
+@given(before=FILLER, after=FILLER, case=st.sampled_from(MUST_FLAG))
+def test_must_flag_inside_other_words_still_flags(before, after, case):
+    """A call for help among ordinary words flags the same."""
+    text, _, category = case
+    found = PHRASES.find(f"{before} {text}. {after}")
+    assert found is not None and found.category == category
+
+
+@given(case=st.sampled_from(MUST_FLAG), data=st.data())
+def test_must_flag_in_capitals_or_stretched_still_flags(case, data):
+    """Capitals, curly apostrophes and letters typed many times do not hide a call for help."""
+    text, _, category = case
+    text = text.replace("'", "\u2019")
+    words = text.split(" ")
+    index = data.draw(st.integers(0, len(words) - 1))
+    word = words[index]
+    letters = [at for at, char in enumerate(word) if char.isalpha()]
+    if len(word) > 1 and letters:  # one-letter words may be spelled out: "k m s"
+        at = data.draw(st.sampled_from(letters))
+        words[index] = word[:at] + word[at] * 5 + word[at + 1 :]
+    text = " ".join(words)
+    if data.draw(st.booleans()):
+        text = text.upper()
+    found = PHRASES.find(text)
+    assert found is not None and found.category == category, text
+
+
+@given(st.text())
+def test_any_text_folds_and_is_checked(text):
+    """Any text at all is folded to single-spaced words and checked without an error."""
+    phrases = PHRASES
+    plain = phrases.words(text)
+    assert plain == plain.strip() and "  " not in plain
+    phrases.find(text)

@@ -222,7 +222,8 @@ def test_every_stop_word(sms, word):
     for body in ("hello", "HELP", "DEMO", "I want to kill myself", "", "START please"):
         assert sms.send(body) == [], body
     assert sms.count(OutboxMessage) == 0
-    assert sms.count(SafeguardingFlag) == 0  # nothing written after STOP is kept
+    # Nothing is sent, but a call for help after STOP is still flagged for a person.
+    assert sms.count(SafeguardingFlag) == 1
 
 
 @pytest.mark.parametrize("word", START_WORDS)

@@ -17,6 +17,7 @@ from voicebox.storage.models import (
     Conversation,
     InboundMessageId,
     Participant,
+    SafeguardingFlag,
     TranscriptMessage,
 )
 from voicebox.storage.pseudonyms import address_key, pseudonym_for
@@ -123,14 +124,45 @@ def test_another_secret_gives_other_pseudonyms(database, flows):
 
 
 def test_consent_no_keeps_nothing_written(engine):
-    """Saying no keeps no answers and no transcript."""
+    """Saying no keeps no address, no person, no check-in: only the message ids."""
     db = engine.store.database
     for number, text in enumerate(["DEMO", "I am not sure about this", "2"]):
         _send(engine, text, f"n{number}")
     assert _count(db, Answer.id) == 0
     assert _count(db, TranscriptMessage.id) == 0
+    assert _count(db, Conversation.id) == 0
+    assert _count(db, Participant.id) == 0
+    assert _count(db, InboundMessageId.id) == 3  # so a second delivery changes nothing
+    # A second delivery of the "No thanks" makes nobody again.
+    _send(engine, "2", "n2")
+    assert _count(db, Participant.id) == 0
+
+
+def test_consent_no_after_a_call_for_help_keeps_it_for_a_person(engine):
+    """A flagged check-in is kept when the person says no: every flag must reach a person."""
+    db = engine.store.database
+    for number, text in enumerate(["DEMO", "my dad hits me", "2"]):
+        _send(engine, text, f"f{number}")
+    assert _count(db, SafeguardingFlag.id) == 1
+    assert _count(db, Participant.id) == 1
     with db.engine.connect() as conn:
         assert conn.scalar(select(Conversation.consent)) == "declined"
+        kept = conn.scalars(select(TranscriptMessage.text)).all()
+    assert "my dad hits me" in kept  # the worker can read what was said
+
+
+def test_consent_no_in_a_second_check_in_keeps_the_first(engine):
+    """Saying no to a new check-in removes only that one; earlier answers stay."""
+    db = engine.store.database
+    finish = ["DEMO", "1", "1", "1", "the teachers", "skip", "skip", "2", "2"]
+    for number, text in enumerate(finish):
+        _send(engine, text, f"s{number}")
+    answers = _count(db, Answer.id)
+    assert answers >= 2
+    for number, text in enumerate(["join demo", "2"]):
+        _send(engine, text, f"t{number}")
+    assert _count(db, Conversation.id) == 1 and _count(db, Answer.id) == answers
+    assert _count(db, Participant.id) == 1
 
 
 @pytest.mark.parametrize("with_ids", [True, False], ids=["with-ids", "without-ids"])

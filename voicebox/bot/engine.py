@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from voicebox.bot import replies
-from voicebox.bot.codes import candidate_codes
+from voicebox.bot.codes import JOIN_CODE, candidate_codes
 from voicebox.bot.machines import FlowMachine
-from voicebox.bot.matching import choice_index, match_choice
+from voicebox.bot.matching import DIGIT_WORDS, choice_index, match_choice
 from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
 from voicebox.bot.ports import ConversationStore, TurnContext
 from voicebox.bot.results import Question, TurnResult
 from voicebox.bot.safeguarding import PhraseList, default_phrase_list
-from voicebox.bot.state import Answer, ConsultationRef, ConversationState, Flag, Outcome
-from voicebox.bot.words import command_word, is_yes
+from voicebox.bot.state import (
+    Answer,
+    ConsultationRef,
+    ConversationState,
+    Flag,
+    Outcome,
+    answer_slot,
+)
+from voicebox.bot.words import command_word, is_stop_phrase, is_yes
 from voicebox.flows import Choice, Flow, Step
 
 log = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS = 2000  # longer answers are cut here, and the person is told
-MAX_REASKS = 2  # unmatched input re-asks this many times, then offers SKIP
-MAX_HISTORY = 30  # how many questions BACK can return through
+MAX_REASKS = 2  # unmatched input re-asks this many times, then offers SKIP as well
+MAX_HISTORY = 60  # how many questions BACK can return through
+MAX_GIVEN = 200  # earlier answers remembered for BACK (questions x topics; a bound)
+MAX_TOPIC_CHARS = 100  # a typed topic, as kept in the export
+MAX_ABOUT_CHARS, MAX_ABOUT_WORDS = 40, 6  # a typed topic short enough to put in questions
+TYPED_TOPIC = "the part of your life you told us about"  # a long typed topic, in questions
+EARLIER_CHARS = 60  # an earlier answer is shown up to this long
+_CARD_SPLIT = re.compile(r"(?:[\s,;.&+/]|\band\b)+")
 _MAX_ASKED = 4096  # questions remembered per flow (steps x topics; a bound, not a target)
 
 
@@ -39,17 +54,21 @@ class _CompiledFlow:
         self.indexes = {step.id: choice_index(step) for step in flow.steps.values()}
         # A question's message and Question depend only on the step and the topic's words,
         # and both are immutable: each is made once, not on every message.
-        self._asked: dict[tuple[str, str | None], tuple[OutboundMessage, Question]] = {}
+        self._asked: dict[tuple[str, str | None, bool], tuple[OutboundMessage, Question]] = {}
 
-    def question(self, step: Step, about: str | None) -> tuple[OutboundMessage, Question]:
+    def question(
+        self, step: Step, about: str | None, buttons: bool = False
+    ) -> tuple[OutboundMessage, Question]:
         """A question step as the message that asks it and as the open Question."""
-        found = self._asked.get((step.id, about))
+        found = self._asked.get((step.id, about, buttons))
         if found is None:
-            message = question_message(step, about)
+            message = question_message(step, about, buttons)
             kind = "consent" if step.type == "consent" else (message.expects or "text")
-            found = (message, Question(step.id, kind, message.text, message.choices))
+            hint = "" if buttons or not step.hint else render_text(step.hint, about)
+            question = Question(step.id, kind, render_text(step.text, about), message.choices, hint)
+            found = (message, question)
             if len(self._asked) < _MAX_ASKED:
-                self._asked[(step.id, about)] = found
+                self._asked[(step.id, about, buttons)] = found
         return found
 
 
@@ -93,18 +112,22 @@ class Engine:
         with self.store.begin(inbound) as turn:
             context = turn.context
             if context.duplicate:  # handled the first time it came: change nothing
-                return self._describe(context.conversation, context.participant.opted_out, True)
+                return self._describe(
+                    context.conversation, context.participant.opted_out, True, inbound.buttons
+                )
             if inbound.consultation and not (context.named and context.named.open):
                 return self._refuse(context.named)
             outcome = self.resume(context, inbound)
             turn.save(outcome)
-        return self.result(context, outcome)
+        return self.result(context, outcome, inbound.buttons)
 
-    def describe(self, state: ConversationState | None, opted_out: bool) -> TurnResult:
+    def describe(
+        self, state: ConversationState | None, opted_out: bool, buttons: bool = False
+    ) -> TurnResult:
         """Where a person is, with nothing new to say: for pages that show a check-in."""
-        return self._describe(state, opted_out, False)
+        return self._describe(state, opted_out, False, buttons)
 
-    def result(self, context: TurnContext, outcome: Outcome) -> TurnResult:
+    def result(self, context: TurnContext, outcome: Outcome, buttons: bool = False) -> TurnResult:
         """The result of a worked-out outcome, for the channel to render."""
         state = outcome.conversation or context.conversation
         opted_out = context.participant.opted_out
@@ -112,20 +135,21 @@ class Engine:
             opted_out = outcome.opted_out
         return TurnResult(
             replies=tuple(outcome.replies),
-            question=self._open_question(state, opted_out),
+            question=self._open_question(state, opted_out, buttons),
             consultation=state.consultation if state is not None else context.named,
             consent=state.consent if state is not None else None,
             ended=state.ended if state is not None else False,
             opted_out=opted_out,
             started=outcome.started,
             chosen=outcome.chosen,
+            chosen_cards=outcome.chosen_cards,
         )
 
     def _describe(
-        self, state: ConversationState | None, opted_out: bool, duplicate: bool
+        self, state: ConversationState | None, opted_out: bool, duplicate: bool, buttons: bool
     ) -> TurnResult:
         return TurnResult(
-            question=self._open_question(state, opted_out),
+            question=self._open_question(state, opted_out, buttons),
             consultation=state.consultation if state is not None else None,
             consent=state.consent if state is not None else None,
             ended=state.ended if state is not None else False,
@@ -138,8 +162,10 @@ class Engine:
         text = replies.CLOSED if named is not None else replies.JOIN_HINT
         return TurnResult(replies=(OutboundMessage(text, purpose="notice"),), consultation=named)
 
-    def _open_question(self, state: ConversationState | None, opted_out: bool) -> Question | None:
-        """The question waiting for this person's answer, if any."""
+    def _open_question(
+        self, state: ConversationState | None, opted_out: bool, buttons: bool
+    ) -> Question | None:
+        """The question waiting for this person's answer, with any earlier answer to it."""
         if state is None or state.ended or opted_out:
             return None
         compiled = self._flows.get(state.consultation.flow_id)
@@ -148,7 +174,12 @@ class Engine:
         step = compiled.flow.steps.get(state.step)
         if step is None or not step.is_question:
             return None
-        return compiled.question(step, state.about)[1]
+        question = compiled.question(step, state.about, buttons)[1]
+        given = state.given.get(answer_slot(step.id, state.topic))
+        if given is None:
+            return question
+        keys = tuple(str(key) for key in given.get("keys", ()))
+        return replace(question, earlier=keys, earlier_text=str(given.get("text", "")))
 
     # -- the pure part -------------------------------------------------------------
 
@@ -160,31 +191,32 @@ class Engine:
         if inbound.opt_out in ("stop", "start", "help"):
             command = inbound.opt_out
         state = context.conversation
+        # Every message is checked, stop words and messages after STOP included.
+        self._check_safeguarding(text, state, outcome)
         if context.participant.opted_out:
             if command == "start" or is_yes(text):
                 outcome.opted_out = False
+                self._care(outcome)
                 if self._live(state) or not inbound.consultation:
-                    self._welcome_back(state, outcome)
+                    self._welcome_back(state, inbound.buttons, outcome)
                 else:  # START on a check-in's own page: begin it again
                     self._join(context, inbound, text, command, outcome)
-            return outcome  # after STOP, nothing at all until START
-        if command == "stop":
+            return outcome  # after STOP, nothing at all is said until START
+        self._care(outcome)
+        if command == "stop" or (not outcome.flags and is_stop_phrase(text)):
             outcome.opted_out = True
-            outcome.replies.append(OutboundMessage(replies.STOPPED, purpose="stop"))
+            text = replies.on_channel(replies.STOPPED, inbound.buttons)
+            outcome.replies.append(OutboundMessage(text, purpose="stop"))
             return outcome
-        if command is None and text:
-            self._check_safeguarding(text, state, outcome)
         if state is None or state.ended or self._switching(state, inbound):
             self._join(context, inbound, text, command, outcome)
             return outcome
-        self._converse(state, inbound, text, command, outcome)
+        self._converse(context, state, inbound, text, command, outcome)
         return outcome
 
     def _live(self, state: ConversationState | None) -> bool:
         """True when the person is part-way through a check-in this engine can run."""
-        return (
-            state is not None and not state.ended and self.has_flow(state.consultation.flow_id)
-        )
+        return state is not None and not state.ended and self.has_flow(state.consultation.flow_id)
 
     def _switching(self, state: ConversationState, inbound: InboundMessage) -> bool:
         code = inbound.consultation
@@ -193,21 +225,24 @@ class Engine:
     def _check_safeguarding(
         self, text: str, state: ConversationState | None, outcome: Outcome
     ) -> None:
-        found = self.phrases.find(text)
+        found = self.phrases.find(text) if text else None
         if found is None:
             return
-        outcome.flags.append(
-            Flag(
-                category=found.category, phrase=found.phrase, step_id=state.step if state else None
-            )
-        )
-        outcome.replies.append(OutboundMessage(replies.SAFEGUARDING, purpose="safeguarding"))
+        step_id = state.step if state is not None and not state.ended else None
+        outcome.flags.append(Flag(category=found.category, phrase=found.phrase, step_id=step_id))
 
-    def _welcome_back(self, state: ConversationState | None, outcome: Outcome) -> None:
+    def _care(self, outcome: Outcome) -> None:
+        """The caring reply to a flagged message, first of everything said."""
+        if outcome.flags:
+            outcome.replies.append(OutboundMessage(replies.SAFEGUARDING, purpose="safeguarding"))
+
+    def _welcome_back(
+        self, state: ConversationState | None, buttons: bool, outcome: Outcome
+    ) -> None:
         if state is None or not self._live(state):
             outcome.replies.append(OutboundMessage(replies.WELCOME_BACK_NOTHING, purpose="start"))
             return
-        self._tell_and_ask(state, replies.WELCOME_BACK, outcome, "start")
+        self._tell_and_ask(state, replies.WELCOME_BACK, buttons, outcome, "start")
 
     def _join(
         self,
@@ -228,13 +263,18 @@ class Engine:
         state = context.conversation
         if ref is None:
             if command == "help":
-                outcome.replies.append(OutboundMessage(replies.HELP, purpose="help"))
+                words = replies.on_channel(replies.HELP, inbound.buttons)
+                outcome.replies.append(OutboundMessage(words, purpose="help"))
             elif state is not None and state.ended:
                 message = replies.FINISHED.format(code=state.consultation.code)
                 outcome.replies.append(OutboundMessage(message, purpose="notice"))
             elif not outcome.flags:
                 outcome.replies.append(OutboundMessage(replies.JOIN_HINT, purpose="notice"))
             return
+        self._begin(ref, inbound.buttons, outcome)
+
+    def _begin(self, ref: ConsultationRef, buttons: bool, outcome: Outcome) -> None:
+        """Start the check-in from its first step (or say it is closed)."""
         if not ref.open or not self.has_flow(ref.flow_id):
             if not self.has_flow(ref.flow_id):
                 log.error("consultation %s names unknown flow %s", ref.code, ref.flow_id)
@@ -244,16 +284,42 @@ class Engine:
         new_state = ConversationState(consultation=ref, step=compiled.flow.start)
         outcome.started = True
         outcome.conversation = new_state
-        self._advance(compiled, new_state, compiled.flow.start, outcome)
+        self._advance(compiled, new_state, compiled.flow.start, buttons, outcome)
+
+    def _other_checkin(
+        self, context: TurnContext, state: ConversationState, step: Step, text: str
+    ) -> ConsultationRef | None:
+        """The open check-in a mid-check-in message moves to, by the rule in docs/engine.md.
+
+        "join CODE" always moves. A message that is exactly an open check-in's code moves,
+        unless it also answers this choice question and is not written in capitals.
+        """
+        words = text.split()
+        joining = len(words) == 2 and words[0].casefold() == "join"
+        if not (joining or len(words) == 1):
+            return None
+        code = words[-1]
+        if not JOIN_CODE.match(code.upper()):
+            return None
+        if not joining and step.has_options and not code.isupper():
+            compiled = self._compiled(state.consultation.flow_id)
+            if match_choice(step, code, compiled.indexes[step.id]) is not None:
+                return None
+        found = context.find_consultation(code)
+        if found is None or not found.open:
+            return None
+        return found
 
     def _converse(
         self,
+        context: TurnContext,
         state: ConversationState,
         inbound: InboundMessage,
         text: str,
         command: str | None,
         outcome: Outcome,
     ) -> None:
+        buttons = inbound.buttons
         if not state.consultation.open or not self.has_flow(state.consultation.flow_id):
             outcome.replies.append(OutboundMessage(replies.CLOSED, purpose="notice"))
             state.ended = True
@@ -266,34 +332,73 @@ class Engine:
             log.warning("step %s is not in flow %s; starting again", state.step, flow.id)
             state.step = flow.start
             outcome.conversation = state
-            self._advance(compiled, state, flow.start, outcome)
+            self._advance(compiled, state, flow.start, buttons, outcome)
             return
         outcome.conversation = state
         if not step.is_question:  # saved on a say step (the flow changed): carry on from it
-            self._advance(compiled, state, step.id, outcome)
+            self._advance(compiled, state, step.id, buttons, outcome)
             return
         outcome.in_reply_to = step.id
         if command == "start" and command_word(text) == "start":  # not stopped: where they are
-            outcome.replies.append(self._question(state))
+            self._ask(state, buttons, outcome)
             return
         if command == "help":
-            self._tell_and_ask(state, replies.HELP, outcome, "help")
+            self._tell_and_ask(state, replies.HELP, buttons, outcome, "help")
             return
         if command == "back":
-            self._go_back(state, outcome)
+            self._go_back(state, buttons, outcome)
             return
         if command == "skip":
-            if step.type == "consent":
-                self._tell_and_ask(state, replies.CONSENT_FIRST, outcome, "reask")
-                return
-            target = compiled.machine.fire(step.id, "skip")
-            self._remember(state, step, None)
-            self._advance(compiled, state, target, outcome)
+            self._skip(compiled, state, step, buttons, outcome)
             return
-        if step.has_choices:
+        if command is None and not inbound.payload:
+            other = self._other_checkin(context, state, step, text.strip())
+            if other is not None:
+                if other.code == state.consultation.code:
+                    self._tell_and_ask(state, replies.ALREADY_HERE, buttons, outcome, "notice")
+                    return
+                outcome.in_reply_to = None
+                outcome.conversation = None
+                moved = replies.MOVED.format(code=other.code)
+                outcome.replies.append(OutboundMessage(moved, purpose="notice"))
+                self._begin(other, buttons, outcome)
+                return
+        if step.is_cards:
+            self._answer_cards(compiled, state, step, inbound, text, outcome)
+        elif step.has_choices:
             self._answer_choice(compiled, state, step, inbound, text, outcome)
         else:
             self._answer_text(compiled, state, step, inbound, text, outcome)
+
+    def _skip(
+        self,
+        compiled: _CompiledFlow,
+        state: ConversationState,
+        step: Step,
+        buttons: bool,
+        outcome: Outcome,
+    ) -> None:
+        """SKIP leaves a question unanswered; an earlier answer is kept and leads on as before."""
+        if step.type == "consent":
+            self._tell_and_ask(state, replies.CONSENT_FIRST, buttons, outcome, "reask")
+            return
+        earlier = state.given.get(answer_slot(step.id, state.topic))
+        self._remember(state, step)
+        if earlier is None:
+            target = compiled.machine.fire(step.id, "skip")
+        elif step.has_choices:
+            key = earlier["keys"][0] if earlier["keys"] else ""
+            choice = next((c for c in step.choices if c.key == key), None)
+            if choice is not None and choice.topic:
+                state.topic, state.about = choice.key, choice.topic
+            target = compiled.machine.fire(step.id, "answer", key=key)
+            if target == step.id:  # the earlier answer no longer leads anywhere
+                target = compiled.machine.fire(step.id, "skip")
+        else:
+            if step.sets_topic:
+                self._set_topic(state, str(earlier.get("text", "")))
+            target = compiled.machine.fire(step.id, "answer", text="kept", keys=("kept",))
+        self._advance(compiled, state, target, buttons, outcome)
 
     def _answer_choice(
         self,
@@ -308,7 +413,7 @@ class Engine:
         if inbound.payload:
             step_id, _, key = inbound.payload.partition(":")
             if step_id != step.id:
-                self._tell_and_ask(state, replies.OLD_BUTTON, outcome, "reask")
+                self._tell_and_ask(state, replies.OLD_BUTTON, inbound.buttons, outcome, "reask")
                 return
             choice = next((c for c in step.choices if c.key == key), None)
         else:
@@ -318,16 +423,61 @@ class Engine:
             return
         outcome.chosen = _option(step, choice)
         question = self._render(step.text, state)
+        slot = answer_slot(step.id, state.topic)
+        self._remember(state, step)
         if step.type == "consent":
             state.consent = "given" if choice.key == "yes" else "declined"
+            outcome.forget = choice.key == "no"
         elif step.records == "report_back":
             outcome.report_back = choice.key == "yes"
         if choice.topic:
             state.topic, state.about = choice.key, choice.topic
-        if step.keeps_answer:
-            self._record(state, step, question, choice.words, choice.key, outcome)
+        rows = [(choice.words, choice.key)] if step.keeps_answer else []
+        self._keep(state, step, slot, question, rows, [choice.key], "", outcome)
         target = compiled.machine.fire(step.id, "answer", key=choice.key)
-        self._advance(compiled, state, target, outcome)
+        self._advance(compiled, state, target, inbound.buttons, outcome)
+
+    def _answer_cards(
+        self,
+        compiled: _CompiledFlow,
+        state: ConversationState,
+        step: Step,
+        inbound: InboundMessage,
+        text: str,
+        outcome: Outcome,
+    ) -> None:
+        words = text.strip()
+        if inbound.payload is not None:
+            step_id, _, keys_text = inbound.payload.partition(":")
+            by_key = {choice.key: choice for choice in step.choices}
+            keys = [key for key in dict.fromkeys(keys_text.split(",")) if key]
+            if step_id != step.id or any(key not in by_key for key in keys):
+                self._tell_and_ask(state, replies.OLD_BUTTON, inbound.buttons, outcome, "reask")
+                return
+            cards = [by_key[key] for key in keys]
+        else:
+            picked = pick_cards(step, words, compiled.indexes[step.id])
+            if picked is None:
+                self._reask(state, step, inbound, text, outcome)
+                return
+            cards = picked
+            if cards:
+                words = ""  # the message was the numbers or a card's own words
+        if not cards and not words:
+            self._reask(state, step, inbound, text, outcome)
+            return
+        words = self._cut(words, outcome)
+        outcome.chosen_cards = tuple(_option(step, card) for card in cards)
+        slot = answer_slot(step.id, state.topic)
+        self._remember(state, step)
+        rows = [(card.words, card.key) for card in cards]
+        if words:
+            rows.append((words, ""))
+        question = self._render(step.text, state)
+        keys = [card.key for card in cards]
+        self._keep(state, step, slot, question, rows, keys, words, outcome)
+        target = compiled.machine.fire(step.id, "answer", keys=tuple(keys), text=words)
+        self._advance(compiled, state, target, inbound.buttons, outcome)
 
     def _answer_text(
         self,
@@ -342,41 +492,72 @@ class Engine:
         if not answer:
             self._reask(state, step, inbound, text, outcome)
             return
-        if len(answer) > MAX_ANSWER_CHARS:
-            answer = answer[:MAX_ANSWER_CHARS]
-            message = replies.LONG_ANSWER.format(limit=f"{MAX_ANSWER_CHARS:,}")
-            outcome.replies.append(OutboundMessage(message, purpose="notice"))
-        self._record(state, step, self._render(step.text, state), answer, "", outcome)
+        answer = self._cut(answer, outcome)
+        question = self._render(step.text, state)
+        slot = answer_slot(step.id, state.topic)
+        self._remember(state, step)
+        if step.sets_topic:
+            self._set_topic(state, answer)
+        rows = [(answer, "")] if step.keeps_answer else []
+        self._keep(state, step, slot, question, rows, [], answer, outcome)
         target = compiled.machine.fire(step.id, "answer", text=answer)
-        self._advance(compiled, state, target, outcome)
+        self._advance(compiled, state, target, inbound.buttons, outcome)
 
-    def _record(
+    def _cut(self, answer: str, outcome: Outcome) -> str:
+        """An answer no longer than the engine keeps; the person is told when it is cut."""
+        if len(answer) <= MAX_ANSWER_CHARS:
+            return answer
+        message = replies.LONG_ANSWER.format(limit=f"{MAX_ANSWER_CHARS:,}")
+        outcome.replies.append(OutboundMessage(message, purpose="notice"))
+        return answer[:MAX_ANSWER_CHARS]
+
+    def _set_topic(self, state: ConversationState, typed: str) -> None:
+        """The words a person typed for "something else" become the topic."""
+        typed = " ".join(typed.split())
+        if not typed:
+            return
+        state.topic = typed[:MAX_TOPIC_CHARS]
+        short = len(typed) <= MAX_ABOUT_CHARS and len(typed.split()) <= MAX_ABOUT_WORDS
+        state.about = typed if short else TYPED_TOPIC
+
+    def _keep(
         self,
         state: ConversationState,
         step: Step,
+        slot: str,
         question: str,
-        answer: str,
-        key: str,
+        rows: list[tuple[str, str]],
+        keys: list[str],
+        words: str,
         outcome: Outcome,
     ) -> None:
-        self._remember(state, step, state.seq)
+        """Keep a question's new answer in place of its earlier one, as export rows and state."""
+        earlier = state.given.pop(slot, None)
+        if earlier is not None:
+            outcome.retracted.extend(int(seq) for seq in earlier.get("seqs", ()))
+        seqs: list[int] = []
         topic = step.topic or state.topic or ""
-        outcome.answers.append(
-            Answer(
-                seq=state.seq,
-                question_id=step.id,
-                question=question,
-                answer=answer,
-                answer_key=key,
-                kind=step.kind or "choice",
-                topic=topic,
+        for answer, key in rows:
+            outcome.answers.append(
+                Answer(
+                    seq=state.seq,
+                    question_id=step.id,
+                    question=question,
+                    answer=answer,
+                    answer_key=key,
+                    kind=step.kind or "choice",
+                    topic=topic,
+                )
             )
-        )
-        state.seq += 1
+            seqs.append(state.seq)
+            state.seq += 1
+        state.given[slot] = {"seqs": seqs, "keys": keys, "text": words[:MAX_ANSWER_CHARS]}
+        while len(state.given) > MAX_GIVEN:  # oldest first; its rows stay in the export
+            del state.given[next(iter(state.given))]
 
-    def _remember(self, state: ConversationState, step: Step, seq: int | None) -> None:
+    def _remember(self, state: ConversationState, step: Step) -> None:
         """Note a question left behind (answered or skipped), so BACK can return to it."""
-        state.history.append([step.id, seq, state.topic, state.about])
+        state.history.append([step.id, state.topic, state.about])
         del state.history[:-MAX_HISTORY]
 
     def _reask(
@@ -387,39 +568,45 @@ class Engine:
         text: str,
         outcome: Outcome,
     ) -> None:
+        """Say kindly that the message did not answer, then always ask the question again."""
         state.retries += 1
+        buttons = inbound.buttons
         if outcome.flags and text.strip():
             # They told us something worrying; the caring reply is already there.
-            outcome.replies.append(self._question(state))
+            self._ask(state, buttons, outcome)
             return
-        count = len(step.choices)
-        if state.retries > MAX_REASKS and step.type != "consent":
-            hint = replies.OFFER_SKIP.format(count=count) if count else replies.REASK_TEXT
-            outcome.replies.append(OutboundMessage(hint, purpose="reask"))
-            return
-        if step.type == "consent" and state.retries > MAX_REASKS:
-            self._tell_and_ask(state, replies.CONSENT_FIRST, outcome, "reask")
-            return
-        if inbound.has_media and not text.strip():
+        if step.type == "consent":
+            hint = replies.CONSENT_FIRST if state.retries > MAX_REASKS else replies.REASK_CHOICE
+        elif state.retries > MAX_REASKS:
+            hint = replies.OFFER_SKIP
+        elif inbound.has_media and not text.strip():
             hint = replies.MEDIA_ONLY
-        elif count:
-            hint = replies.REASK_CHOICE.format(count=count)
+        elif step.is_cards:
+            hint = replies.REASK_CARDS
+        elif step.has_choices:
+            hint = replies.REASK_CHOICE
         else:
             hint = replies.REASK_TEXT
-        self._tell_and_ask(state, hint, outcome, "reask")
+        words = replies.on_channel(hint, buttons).format(count=len(step.choices))
+        outcome.replies.append(OutboundMessage(words, purpose="reask"))
+        self._ask(state, buttons, outcome)
 
-    def _go_back(self, state: ConversationState, outcome: Outcome) -> None:
+    def _go_back(self, state: ConversationState, buttons: bool, outcome: Outcome) -> None:
+        """BACK returns to the question before, showing the answer given; nothing is lost."""
         if not state.history:
-            self._tell_and_ask(state, replies.NOTHING_TO_GO_BACK_TO, outcome, "reask")
+            self._tell_and_ask(state, replies.NOTHING_TO_GO_BACK_TO, buttons, outcome, "reask")
             return
-        step_id, seq, topic, about = state.history.pop()
-        if seq is not None:
-            outcome.retracted.append(int(seq))
+        step_id, topic, about = state.history.pop()
         state.step, state.topic, state.about, state.retries = step_id, topic, about, 0
-        self._tell_and_ask(state, replies.GOING_BACK, outcome, "reask")
+        self._tell_and_ask(state, replies.GOING_BACK, buttons, outcome, "reask")
 
     def _advance(
-        self, compiled: _CompiledFlow, state: ConversationState, step_id: str, outcome: Outcome
+        self,
+        compiled: _CompiledFlow,
+        state: ConversationState,
+        step_id: str,
+        buttons: bool,
+        outcome: Outcome,
     ) -> None:
         """Enter a step: say what it says, pass through say steps, stop at a question or end."""
         flow = compiled.flow
@@ -428,7 +615,8 @@ class Engine:
             state.step = step_id
             step = flow.step(step_id)
             if step.type == "say":
-                message = OutboundMessage(self._render(step.text, state), step_id=step.id)
+                words = step.text if buttons else step.full_text
+                message = OutboundMessage(self._render(words, state), step_id=step.id)
                 outcome.replies.append(message)
                 step_id = compiled.machine.fire(step.id, "proceed")
                 continue
@@ -439,24 +627,60 @@ class Engine:
                 )
                 outcome.replies.append(message)
                 return
-            outcome.replies.append(self._question(state))
+            self._ask(state, buttons, outcome)
             return
         raise RuntimeError(f"flow {flow.id} loops through say steps without a question")
 
     def _tell_and_ask(
-        self, state: ConversationState, text: str, outcome: Outcome, purpose: str
+        self, state: ConversationState, text: str, buttons: bool, outcome: Outcome, purpose: str
     ) -> None:
         """Say something short, then ask the current question again."""
-        outcome.replies.append(OutboundMessage(text, purpose=purpose))
-        outcome.replies.append(self._question(state))
+        words = replies.on_channel(text, buttons)
+        outcome.replies.append(OutboundMessage(words, purpose=purpose))
+        self._ask(state, buttons, outcome)
 
-    def _question(self, state: ConversationState) -> OutboundMessage:
-        """The current step as a message, with its choices."""
+    def _ask(self, state: ConversationState, buttons: bool, outcome: Outcome) -> None:
+        """Ask the current question; when it was answered before, first say that answer."""
         compiled = self._compiled(state.consultation.flow_id)
-        return compiled.question(compiled.flow.step(state.step), state.about)[0]
+        step = compiled.flow.step(state.step)
+        earlier = self._earlier(step, state)
+        if earlier:
+            words = replies.on_channel(replies.EARLIER, buttons).format(answer=earlier)
+            outcome.replies.append(OutboundMessage(words, purpose="earlier"))
+        outcome.replies.append(compiled.question(step, state.about, buttons)[0])
+
+    def _earlier(self, step: Step, state: ConversationState) -> str:
+        """The answer given to this question before, in short words; empty when none."""
+        given = state.given.get(answer_slot(step.id, state.topic))
+        if given is None:
+            return ""
+        by_key = {choice.key: choice.words for choice in step.choices}
+        parts = [by_key[key] for key in given.get("keys", ()) if key in by_key]
+        text = " ".join(str(given.get("text", "")).split())
+        if text and not step.has_choices:
+            parts.append(text)
+        shown = ", ".join(parts)
+        return shown if len(shown) <= EARLIER_CHARS else shown[: EARLIER_CHARS - 3] + "..."
 
     def _render(self, text: str, state: ConversationState) -> str:
         return render_text(text, state.about)
+
+
+def pick_cards(
+    step: Step, text: str, index: dict[str, Choice] | None = None
+) -> list[Choice] | None:
+    """The cards a text message picks: numbers ("1 3", "1, 3 and 5") or one card's words.
+
+    An empty list means the message is words to keep; None means numbers that do not fit.
+    """
+    tokens = [token for token in _CARD_SPLIT.split(text.casefold()) if token]
+    if tokens and all(token.isdigit() or token in DIGIT_WORDS for token in tokens):
+        numbers = [int(t) if t.isdigit() else DIGIT_WORDS[t] for t in tokens]
+        if all(1 <= number <= len(step.choices) for number in numbers):
+            return [step.choices[number - 1] for number in dict.fromkeys(numbers)]
+        return None
+    found = match_choice(step, text, index)
+    return [found] if found is not None else []
 
 
 def render_text(text: str, about: str | None) -> str:
@@ -478,8 +702,11 @@ def _option(step: Step, choice: Choice) -> ChoiceOption:
     )
 
 
-def question_message(step: Step, about: str | None) -> OutboundMessage:
-    """A step as the message a person sees: its words and numbered choices."""
+def question_message(step: Step, about: str | None, buttons: bool = False) -> OutboundMessage:
+    """A step as the message a person sees: its words (and hint) and numbered choices."""
     options = tuple(_option(step, choice) for choice in step.choices)
-    expects = "choice" if step.has_choices else ("text" if step.type == "text" else None)
-    return OutboundMessage(render_text(step.full_text, about), options, step.id, expects)
+    expects = {"cards": "cards", "text": "text"}.get(step.type)
+    if step.has_choices:
+        expects = "choice"
+    words = step.text if buttons else step.full_text
+    return OutboundMessage(render_text(words, about), options, step.id, expects)

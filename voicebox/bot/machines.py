@@ -24,7 +24,7 @@ def _chose(key: str) -> Callable[[EventData], bool]:
 
 
 def _has_text(event: EventData) -> bool:
-    return bool(event.kwargs.get("text"))
+    return bool(event.kwargs.get("text") or event.kwargs.get("keys"))
 
 
 class FlowMachine:

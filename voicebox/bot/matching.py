@@ -11,7 +11,7 @@ _VARIATION = re.compile("[\ufe0e\ufe0f\u200d]")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"^(?:number\s+|no\.?\s*|#\s*|option\s+)?(\d{1,2})\s*[.):]?$")
-_DIGIT_WORDS = {
+DIGIT_WORDS = {
     "one": 1,
     "two": 2,
     "three": 3,
@@ -68,6 +68,6 @@ def match_choice(step: Step, text: str, index: dict[str, Choice] | None = None) 
     number = _NUMBER.match(text.strip().casefold())
     if number:
         return index.get(str(int(number.group(1))))
-    if plain in _DIGIT_WORDS:
-        return index.get(str(_DIGIT_WORDS[plain]))
+    if plain in DIGIT_WORDS:
+        return index.get(str(DIGIT_WORDS[plain]))
     return None

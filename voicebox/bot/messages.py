@@ -23,11 +23,12 @@ class InboundMessage:
     address: str  # URN-like: sms:+447700900123, telegram:123456789, web:<random>
     text: str = ""
     message_id: str | None = None  # the provider's id, for duplicates
-    payload: str | None = None  # a button press: "<step_id>:<choice_key>"
+    payload: str | None = None  # a button press: "<step_id>:<choice_key>" (cards: "<key>,<key>")
     consultation: str | None = None  # a code the channel already knows (the web chat URL)
     has_media: bool = False
     opt_out: str | None = None  # a provider's own opt-out signal: "stop", "start" or "help"
     received_at: datetime = field(default_factory=utcnow)
+    buttons: bool = False  # the channel shows Skip, Back and Stop as buttons: say "press Skip"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class OutboundMessage:
     text: str
     choices: tuple[ChoiceOption, ...] = ()
     step_id: str | None = None
-    expects: str | None = None  # "choice", "text" or None when no answer is waited for
+    expects: str | None = None  # "choice", "cards", "text" or None when no answer is waited for
     purpose: str = "flow"  # flow, end, reask, help, stop, start, safeguarding, notice
 
     def as_text(self, emoji: bool = False) -> str:

@@ -13,14 +13,24 @@ class Question:
     """The question waiting for an answer: its step, kind, words and choices."""
 
     step_id: str
-    kind: str  # choice (pick one), consent (yes or no, before anything is kept), text
-    text: str  # the words as said to the person, topic filled in
+    # choice (pick one), consent (yes or no, before anything is kept), cards (pick one or
+    # more, then Done, with optional words), text
+    kind: str
+    text: str  # the question as said on this channel, topic filled in
     choices: tuple[ChoiceOption, ...] = ()
+    hint: str = ""  # how to answer by text (SMS, terminal); channels with buttons leave it out
+    earlier: tuple[str, ...] = ()  # keys chosen when this was answered before (after BACK)
+    earlier_text: str = ""  # words given when this was answered before
 
     @property
     def has_choices(self) -> bool:
-        """True when the question is answered by picking one of its choices."""
-        return self.kind != "text"
+        """True when the question is answered by picking exactly one of its choices."""
+        return self.kind in ("choice", "consent")
+
+    @property
+    def is_cards(self) -> bool:
+        """True when the question is answered by picking one or more cards, then Done."""
+        return self.kind == "cards"
 
     def choice(self, key: str) -> ChoiceOption | None:
         """The choice with this key, or None."""
@@ -39,4 +49,5 @@ class TurnResult:
     opted_out: bool = False  # after STOP: nothing more is sent until START
     started: bool = False  # this message began a new check-in
     chosen: ChoiceOption | None = None  # the choice this message picked, if it picked one
+    chosen_cards: tuple[ChoiceOption, ...] = ()  # the cards this message picked
     duplicate: bool = False  # delivered before: nothing changed and nothing is said again

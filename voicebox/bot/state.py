@@ -31,7 +31,10 @@ class ConversationState:
     topic: str | None = None
     about: str | None = None  # how questions name the topic
     seq: int = 0  # number given to the next answer
-    history: list[list[Any]] = field(default_factory=list)  # [step, seq, topic, about]
+    # Questions left behind, oldest first, for BACK: [step, topic, about] as when asked.
+    history: list[list[Any]] = field(default_factory=list)
+    # The last answer to each question, by answer_slot(): {"seqs", "keys", "text"}.
+    given: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def vars(self) -> dict[str, Any]:
         """The fields kept as JSON by a store."""
@@ -41,6 +44,7 @@ class ConversationState:
             "about": self.about,
             "seq": self.seq,
             "history": self.history,
+            "given": self.given,
         }
 
     @classmethod
@@ -63,8 +67,22 @@ class ConversationState:
             topic=data.get("topic"),
             about=data.get("about"),
             seq=int(data.get("seq", 0)),
-            history=list(data.get("history", [])),
+            history=[_history_entry(entry) for entry in data.get("history", [])],
+            given=dict(data.get("given", {})),
         )
+
+
+def answer_slot(step: str, topic: str | None) -> str:
+    """Where a question's last answer is kept: the same question about the same topic."""
+    return f"{step}|{topic or ''}"
+
+
+def _history_entry(entry: list[Any]) -> list[Any]:
+    """A history entry; entries saved before 2026-11 also held an answer number."""
+    if len(entry) == 4:
+        step, _seq, topic, about = entry
+        return [step, topic, about]
+    return list(entry)
 
 
 @dataclass(frozen=True)
@@ -111,3 +129,5 @@ class Outcome:
     report_back: bool | None = None
     in_reply_to: str | None = None  # the question the message was read as an answer to
     chosen: ChoiceOption | None = None  # the choice it picked, as the person saw it
+    chosen_cards: tuple[ChoiceOption, ...] = ()  # the cards it picked
+    forget: bool = False  # the person said no at consent: keep nothing of this check-in

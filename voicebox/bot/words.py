@@ -10,6 +10,48 @@ HELP_WORDS = frozenset({"help", "info"})
 SKIP_WORDS = frozenset({"skip", "pass", "next question"})
 BACK_WORDS = frozenset({"back", "go back", "undo"})
 
+# A short message that clearly asks to stop the check-in stops it, like STOP. Polite and
+# filler words are taken off first, so "please can you stop now" is "stop". The engine
+# checks every message for a call for help before this: "make it stop" is never leaving.
+# Words that could be a call for help ("I want to leave", "end this") are left out on purpose.
+_FILLER = frozenset(
+    {"please", "pls", "plz", "can", "could", "you", "u", "just", "now", "ok", "okay"}
+    | {"thanks", "thank", "thx", "i", "id", "would", "like"}
+)
+STOP_PHRASES = frozenset(
+    {
+        "stop",
+        "want to stop",
+        "wanna stop",
+        "to stop",
+        "stop this",
+        "stop it",
+        "stop messaging me",
+        "stop messaging",
+        "stop texting me",
+        "stop texting",
+        "stop sending me messages",
+        "stop sending messages",
+        "stop the messages",
+        "stop the check in",
+        "stop the questions",
+        "no more",
+        "no more messages",
+        "no more questions",
+        "dont message me",
+        "dont text me",
+        "dont want to do this",
+        "dont want to do this any more",
+        "dont want to do this anymore",
+        "dont want to carry on",
+        "want to quit",
+        "quit this",
+        "unsubscribe me",
+        "end the check in",
+    }
+)
+_MAX_STOP_WORDS = 10  # longer messages are answers, not a wish to leave
+
 
 def command_word(text: str) -> str | None:
     """Which command the whole message is (stop, start, help, skip, back), or None."""
@@ -27,6 +69,15 @@ def command_word(text: str) -> str | None:
     if plain in BACK_WORDS:
         return "back"
     return None
+
+
+def is_stop_phrase(text: str) -> bool:
+    """True when a short message clearly asks to stop the check-in ("stop please")."""
+    words = normalize(text).split()
+    if not words or len(words) > _MAX_STOP_WORDS:
+        return False
+    core = " ".join(word for word in words if word not in _FILLER)
+    return core in STOP_PHRASES or core in STOP_WORDS
 
 
 def is_yes(text: str) -> bool:

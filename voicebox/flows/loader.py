@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from voicebox.flows.model import CHOICE_TYPES, STEP_TYPES, Choice, Flow, Step, Symbol
+from voicebox.flows.model import OPTION_TYPES, STEP_TYPES, Choice, Flow, Step, Symbol
 from voicebox.flows.structure import Problem, structural_problems
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
@@ -170,7 +170,7 @@ def _parse_step(raw: object) -> Step:
     if isinstance(text, list):
         text = " ".join(str(part) for part in text)
     choices: tuple[Choice, ...] = ()
-    if step_type in CHOICE_TYPES:
+    if step_type in OPTION_TYPES:
         raw_choices = raw.get("choices") or []
         if not isinstance(raw_choices, list):
             raise FlowError(f"line {line}: 'choices' of step '{step_id}' must be a list")
@@ -179,7 +179,9 @@ def _parse_step(raw: object) -> Step:
         raise FlowError(f"line {line}: a {step_type} step ('{step_id}') cannot have choices")
     kind = raw.get("kind")
     if kind is None:
-        kind = {"choice": "choice", "scale": "feeling", "text": "text"}.get(step_type)
+        kind = {"choice": "choice", "scale": "feeling", "cards": "choice", "text": "text"}.get(
+            step_type
+        )
     return Step(
         id=step_id,
         type=step_type,
@@ -191,6 +193,7 @@ def _parse_step(raw: object) -> Step:
         records=_opt_str(raw.get("records")),
         hint=_opt_str(raw.get("hint")),
         keep=bool(raw.get("keep", True)),
+        sets_topic=bool(raw.get("sets_topic", False)),
         choices=choices,
         line=line,
     )

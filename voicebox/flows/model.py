@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STEP_TYPES = ("say", "choice", "scale", "text", "consent", "end")
-QUESTION_TYPES = ("choice", "scale", "text", "consent")
-CHOICE_TYPES = ("choice", "scale", "consent")
+STEP_TYPES = ("say", "choice", "scale", "cards", "text", "consent", "end")
+QUESTION_TYPES = ("choice", "scale", "cards", "text", "consent")
+CHOICE_TYPES = ("choice", "scale", "consent")  # pick exactly one
+OPTION_TYPES = (*CHOICE_TYPES, "cards")  # steps that list options (cards: pick one or more)
 ANSWER_KINDS = ("top", "pants", "better", "feeling", "choice", "text")
 RECORDS = ("report_back",)
 
@@ -44,7 +45,8 @@ class Step:
     topic: str | None = None
     records: str | None = None
     keep: bool = True  # False for steps that only steer (which topic, another round?)
-    hint: str | None = None  # said after the question, not part of it (e.g. how to skip)
+    hint: str | None = None  # for text channels only (SMS, terminal): how to answer or skip
+    sets_topic: bool = False  # a text step whose answer names the topic ("something else")
     choices: tuple[Choice, ...] = ()
     line: int = 0
 
@@ -55,8 +57,18 @@ class Step:
 
     @property
     def has_choices(self) -> bool:
-        """True when the step offers options."""
+        """True when the step is answered by picking exactly one of its options."""
         return self.type in CHOICE_TYPES
+
+    @property
+    def has_options(self) -> bool:
+        """True when the step lists options: choices, or cards to pick one or more of."""
+        return self.type in OPTION_TYPES
+
+    @property
+    def is_cards(self) -> bool:
+        """True when the step is answered by picking one or more symbol cards."""
+        return self.type == "cards"
 
     @property
     def is_end(self) -> bool:
@@ -66,7 +78,9 @@ class Step:
     @property
     def keeps_answer(self) -> bool:
         """True when an answer to this step is feedback to keep (not consent or a setting)."""
-        return self.keep and self.type in ("choice", "scale", "text") and self.records is None
+        return (
+            self.keep and self.type in ("choice", "scale", "cards", "text") and self.records is None
+        )
 
     @property
     def full_text(self) -> str:

@@ -33,6 +33,7 @@ from voicebox.flows.model import ANSWER_KINDS, RECORDS, Flow, Step
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_ID_LENGTH = 32
 MAX_CHOICES = 6
+MAX_CARDS = 8  # a person scans every card before pressing Done: more is too many to hold
 
 
 @dataclass(frozen=True)
@@ -111,18 +112,21 @@ def _step_problems(flow: Flow, step: Step, found: _Findings) -> None:
         if step.targets():
             found.add(step, "is an end step, so it cannot go anywhere")
         return
-    if step.type in ("say", "text") and not step.next:
+    if step.type in ("say", "text", "cards") and not step.next:
         found.broken_exit(step, "needs 'next'")
+    if step.sets_topic and step.type != "text":
+        found.add(step, "only a text step can set the topic")
     if step.kind is not None and step.kind not in ANSWER_KINDS:
         found.add(step, f"kind '{step.kind}' is not one of {', '.join(ANSWER_KINDS)}")
     if step.records is not None and step.records not in RECORDS:
         found.add(step, f"records '{step.records}' is not one of {', '.join(RECORDS)}")
-    if not step.has_choices:
+    if not step.has_options:
         return
     if not step.choices:
         found.broken_exit(step, "has no choices")
-    if len(step.choices) > MAX_CHOICES:
-        found.add(step, f"has {len(step.choices)} choices; {MAX_CHOICES} is the most")
+    most = MAX_CARDS if step.is_cards else MAX_CHOICES
+    if len(step.choices) > most:
+        found.add(step, f"has {len(step.choices)} choices; {most} is the most")
     if step.type == "consent" and {c.key for c in step.choices} != {"yes", "no"}:
         found.add(step, "a consent step needs exactly the choices 'yes' and 'no'")
     seen: set[str] = set()
@@ -136,7 +140,9 @@ def _step_problems(flow: Flow, step: Step, found: _Findings) -> None:
             found.add(step, f"choice '{choice.key}' has no words")
         if choice.symbol is None or not choice.symbol.emoji or not choice.symbol.picture:
             found.add(step, f"choice '{choice.key}' needs a symbol with an emoji and a picture")
-        if step.type != "consent" and not step.target_for(choice):
+        if step.is_cards and (choice.next or choice.topic):
+            found.add(step, f"card '{choice.key}' cannot have 'next' or 'topic'")
+        elif step.type != "consent" and not step.target_for(choice):
             found.broken_exit(step, f"choice '{choice.key}' has no 'next' and the step has none")
 
 

@@ -143,7 +143,7 @@ class TranscriptMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # In: the question it was read against. Out: the step it says or asks.
     step: Mapped[str | None] = mapped_column(String(32), default=None)
-    choice_key: Mapped[str | None] = mapped_column(String(32), default=None)  # in: picked
+    choice_key: Mapped[str | None] = mapped_column(String(300), default=None)  # in: picked
     purpose: Mapped[str | None] = mapped_column(String(16), default=None)  # out: flow, help...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

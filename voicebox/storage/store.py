@@ -57,6 +57,21 @@ _PARTICIPANT_BY_KEY = (
 _UPDATE_PARTICIPANT = update(_participants).where(_participants.c.id == bindparam("row_id"))
 _UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindparam("row_id"))
 _INSERT_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
+_CONVERSATION_FLAGGED = select(_conversations.c.flagged).where(
+    _conversations.c.id == bindparam("row_id")
+)
+_DELETE_CONVERSATION = delete(_conversations).where(_conversations.c.id == bindparam("row_id"))
+_ANY_CONVERSATION = (
+    select(_conversations.c.id)
+    .where(_conversations.c.participant_id == bindparam("participant_id"))
+    .limit(1)
+)
+_ANY_FLAG = (
+    select(_flags.c.id).where(_flags.c.participant_id == bindparam("participant_id")).limit(1)
+)
+_DELETE_PARTICIPANT = delete(_participants).where(
+    _participants.c.id == bindparam("participant_id")
+)
 _INSERT_ANSWERS = insert(_answers)
 _INSERT_FLAGS = insert(_flags)
 
@@ -104,8 +119,16 @@ class SqlTurn:
         state = outcome.conversation
         if state is not None:
             self._save_conversation(conn, outcome, now)
+        elif self.conversation_id is None and not outcome.flags:
+            if self._drop_person(conn, outcome):
+                return  # a message that started nothing (no code): nobody is kept
         elif outcome.flags and self.conversation_id is not None:
             conn.execute(_UPDATE_CONVERSATION, {"flagged": True, "row_id": self.conversation_id})
+        if outcome.forget and not outcome.flags and self._forget(conn, outcome):
+            channel = self._inbound.channel
+            if outcome.replies and channel in self._outbox_channels:
+                outbox.enqueue(conn, self.participant_id, channel, outcome.replies, now)
+            return
         if outcome.retracted and self.conversation_id is not None:
             conn.execute(
                 delete(_answers).where(
@@ -134,6 +157,8 @@ class SqlTurn:
             assert self.conversation_id is not None
             inbound = self._inbound
             key = outcome.chosen.key if outcome.chosen is not None else None
+            if outcome.chosen_cards:
+                key = ",".join(card.key for card in outcome.chosen_cards)
             rows = [
                 transcripts.inbound_row(
                     self.conversation_id,
@@ -214,9 +239,44 @@ class SqlTurn:
             ],
         )
 
+    def _forget(self, conn: Connection, outcome: Outcome) -> bool:
+        """After "No thanks": delete this check-in, and the person if nothing else is kept.
+
+        A flagged check-in is kept: a person must read every call for help. The person's
+        row stays when it holds an opt-out, another check-in or a flag, or when their
+        channel still has to send the goodbye from the outbox (it needs the address).
+        """
+        if self.conversation_id is None or self.participant_id is None:
+            return False
+        flagged = conn.execute(_CONVERSATION_FLAGGED, {"row_id": self.conversation_id})
+        if flagged.scalar_one_or_none():
+            return False
+        conn.execute(_DELETE_CONVERSATION, {"row_id": self.conversation_id})
+        self.conversation_id = None
+        self._drop_person(conn, outcome)
+        return True
+
+    def _drop_person(self, conn: Connection, outcome: Outcome) -> bool:
+        """Delete the person's row unless it holds something: True when it went."""
+        person = {"participant_id": self.participant_id}
+        opted_out = outcome.opted_out
+        if opted_out is None:
+            opted_out = self.context.participant.opted_out
+        keep = (
+            opted_out
+            or self._inbound.channel in self._outbox_channels
+            or conn.execute(_ANY_CONVERSATION, person).first() is not None
+            or conn.execute(_ANY_FLAG, person).first() is not None
+        )
+        if not keep:
+            conn.execute(_DELETE_PARTICIPANT, person)
+        return not keep
+
     def _keeps_transcript(self, outcome: Outcome) -> bool:
         if self.conversation_id is None:
             return False
+        if outcome.flags:  # a call for help is kept for a person to read, whatever else
+            return True
         if self.context.participant.opted_out and outcome.opted_out is not False:
             return False
         state = outcome.conversation or self.context.conversation

@@ -222,7 +222,14 @@ def _remember(code: str, result: TurnResult, new: list[Entry]) -> None:
     if not result.started:
         earlier = _session_entries(code, result)
     kept = chat.without_choices([*earlier, *new])
-    session["last"] = {"code": code, "entries": chat.to_session(kept)}
+    declined = result.consent == "declined"  # nothing else is kept: the session shows it
+    session["last"] = {"code": code, "entries": chat.to_session(kept), "declined": declined}
+
+
+def _declined(code: str) -> bool:
+    """True when this visitor said no to this check-in (so nothing of it is kept)."""
+    last = session.get("last")
+    return isinstance(last, dict) and last.get("code") == code and last.get("declined") is True
 
 
 def _start(code: str, address: str) -> TurnResult:
@@ -320,7 +327,9 @@ def _show_chat(
             if not place.opted_out:
                 notes = outbox.delivered(conn, place.participant_id, CHANNEL)
     checkin = Checkin(info.code, info.title)
-    if state is None and not place.opted_out and request.method == "GET":  # HEAD starts nothing
+    if state is None and _declined(info.code):  # they said no: show the goodbye, start nothing
+        result = TurnResult(consent="declined", ended=True)
+    elif state is None and not place.opted_out and request.method == "GET":  # HEAD: nothing
         result = _start(info.code, address)
         _remember(info.code, result, chat.entries_from_replies(result.replies))
     else:
