@@ -231,3 +231,31 @@ def test_new_pages_use_plain_words(visitor):
     _plain(visitor.say("I am not safe at home").doc)
     visitor.open("/away")
     _plain(visitor.open().doc)
+
+
+def test_the_engine_says_press_on_the_web(visitor):
+    """The web asks the engine for words for buttons: its own replies (help, asking again,
+    stop, going back) never say "send SKIP". Flow words are the flow's to write."""
+    visitor.open()
+    visitor.press("help")
+    for _ in range(3):
+        visitor.say("what")
+    visitor.choose("Yes, that is OK")
+    for _ in range(3):
+        visitor.say("what")
+    visitor.choose("Home")
+    visitor.choose("Good")
+    visitor.say("   ")
+    visitor.say("My dog")
+    visitor.press("back")
+    visitor.press("stop")
+    page = visitor.press("start")
+    log = next(e for e in page.doc.iter() if e.get("role") == "log")
+    own = [
+        msg.with_class("text")[0].text()
+        for msg in log.with_class("msg")
+        if not {"purpose-flow", "purpose-current", "purpose-end"} & msg.classes
+    ]
+    assert len(own) >= 8
+    assert [text for text in own if SEND_A_WORD.search(text)] == []
+    assert any("press Skip" in text for text in own)

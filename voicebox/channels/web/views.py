@@ -30,11 +30,11 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from voicebox.bot.engine import MAX_ANSWER_CHARS
-from voicebox.bot.messages import ChoiceOption, InboundMessage
+from voicebox.bot.messages import ChoiceOption
 from voicebox.bot.results import Question, TurnResult
 from voicebox.bot.state import ConsultationRef
 from voicebox.channels.web import chat
-from voicebox.channels.web.chat import CHANNEL, Action, Entry
+from voicebox.channels.web.chat import CHANNEL, Action, Draft, Entry
 from voicebox.channels.web.looks import COOKIE, COOKIE_DAYS, Look
 from voicebox.channels.web.pictures import BUILTIN_SET, PictureSet, find_picture, picture_sets
 from voicebox.channels.web.settings import WebSettings
@@ -166,18 +166,25 @@ class ChatView:
 
     info: Checkin
     entries: list[Entry] = field(default_factory=list)
-    mode: str = "none"  # choice, text, ended, stopped, closed, none
+    mode: str = "none"  # choice, cards, text, ended, stopped, closed, none
     question: Question | None = None
     asks_consent: bool = False
     resumes: bool = False  # Start again goes on from where the person stopped
+    pressed: tuple[str, ...] = ()  # cards shown pressed, in the order they are shown
+    typed: str = ""  # words in the text box: given back, or the earlier answer after Go back
+    focus_card: str | None = None  # the card pressed without the script: focus goes back to it
+
+    @property
+    def pressed_payload(self) -> str:
+        """The cards pressed, as the engine's payload (the form's hidden field)."""
+        return chat.cards_payload(self.question.step_id if self.question else "", self.pressed)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """Why an answer was not sent, said next to the answer box; what was typed stays in it."""
+    """Why an answer was not sent, said next to the answer box."""
 
     words: str = ""
-    typed: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.words)
@@ -189,18 +196,35 @@ def _mode(result: TurnResult) -> str:
     if result.ended:
         return "ended"
     if result.question is not None:
+        if result.question.is_cards:
+            return "cards"
         return "choice" if result.question.has_choices else "text"
     return "none"
 
 
-def _view(info: Checkin, entries: list[Entry], result: TurnResult, always: bool) -> ChatView:
-    """The view of a check-in, with the question being asked now marked in the entries."""
+def _view(
+    info: Checkin,
+    entries: list[Entry],
+    result: TurnResult,
+    always: bool,
+    draft: Draft | None = None,
+) -> ChatView:
+    """The view of a check-in, with the question being asked now marked in the entries, and
+    its answer form filled in: a draft given back, else the earlier answer (after Go back)."""
     question = result.question
-    if question is not None:
-        chat.attach_question(entries, question, always=always)
-    asks_consent = question is not None and question.kind == "consent"
-    resumes = result.opted_out and result.consultation is not None and not result.ended
-    return ChatView(info, entries, _mode(result), question, asks_consent, resumes)
+    view = ChatView(info, entries, _mode(result), question)
+    view.resumes = result.opted_out and result.consultation is not None and not result.ended
+    if question is None:
+        return view
+    chat.attach_question(entries, question, always=always)
+    view.asks_consent = question.kind == "consent"
+    if draft is not None and draft.fits(question):
+        keys, view.typed, view.focus_card = set(draft.keys), draft.text, draft.focus
+    else:
+        keys, view.typed = set(question.earlier), question.earlier_text
+    if question.is_cards:
+        view.pressed = tuple(c.key for c in question.choices if c.key in keys)
+    return view
 
 
 def _session_entries(code: str, result: TurnResult) -> list[Entry]:
@@ -233,7 +257,7 @@ def _declined(code: str) -> bool:
 
 
 def _start(code: str, address: str) -> TurnResult:
-    return _services().engine.handle(InboundMessage(CHANNEL, address, "", consultation=code))
+    return _services().engine.handle(chat.start_message(address, code))
 
 
 def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
@@ -243,20 +267,25 @@ def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
     return [chat.you_entry(action, result), *chat.entries_from_replies(result.replies)]
 
 
-def _refused(action: Action) -> Problem:
-    """Why typed words are not sent on to the engine: nothing typed, or more than it keeps.
+def _refused(action: Action) -> tuple[Problem, Draft | None]:
+    """Why typed words are not sent on to the engine (nothing typed, or more than it keeps),
+    and the answer to give back into the form.
 
     A long message with worrying words in it still goes: the engine raises the flag and gives
-    the caring reply (and says it kept only the first part)."""
-    if action.kind != "text":
-        return Problem()
-    count = chat.letters(action.value)
-    if count == 0:
-        return Problem(EMPTY_ANSWER)
+    the caring reply (and says it kept only the first part). Cards with nothing chosen and
+    nothing typed go too: the engine asks again kindly."""
+    if action.kind not in ("text", "cards"):
+        return Problem(), None
+    count = chat.letters(action.typed)
+    if count == 0 and action.kind == "text":
+        return Problem(EMPTY_ANSWER), None
     if count <= MAX_ANSWER_CHARS or _services().engine.phrases.find(action.sent) is not None:
-        return Problem()
+        return Problem(), None
     words = TOO_LONG.format(count=f"{count:,}", limit=f"{MAX_ANSWER_CHARS:,}")
-    return Problem(words, action.value)
+    if action.kind == "cards":
+        step, _, keys = action.value.partition(":")
+        return Problem(words), Draft(tuple(keys.split(",")), action.typed, step)
+    return Problem(words), Draft(text=action.typed)
 
 
 def _not_found(closed: bool) -> BaseResponse:
@@ -270,7 +299,6 @@ def _fragments(view: ChatView, problem: Problem) -> dict[str, Any]:
         "view": view,
         "error": bool(problem),
         "error_text": problem.words,
-        "typed": problem.typed,
         "answer_limit": MAX_ANSWER_CHARS,
         "counter_text": chat.counter_text,
         "token": _token(),
@@ -307,6 +335,7 @@ def _show_chat(
     problem: Problem = Problem(),
     focus: bool = False,
     http_status: int = 200,
+    draft: Draft | None = None,
 ) -> BaseResponse:
     """The check-in: where the person is (starting it on a first GET), in one read."""
     services = _services()
@@ -333,7 +362,7 @@ def _show_chat(
         result = _start(info.code, address)
         _remember(info.code, result, chat.entries_from_replies(result.replies))
     else:
-        result = services.engine.describe(state, place.opted_out)
+        result = services.engine.describe(state, place.opted_out, buttons=True)
     if waiting and place.participant_id is not None:  # a write only when something waits
         if place.opted_out:  # after STOP nothing is shown: what waits is cancelled
             outbox.cancel(services.database, place.participant_id, outbox.STOPPED)
@@ -345,7 +374,7 @@ def _show_chat(
         [chat.note_entry(n.id, n.message, n.created_at) for n in notes],
     )
     entries += _session_entries(info.code, result)
-    view = _view(checkin, entries, result, always=True)
+    view = _view(checkin, entries, result, always=True, draft=draft)
     return _render_chat(view, status, problem, focus, http_status)
 
 
@@ -364,7 +393,12 @@ def _closed_json(action: Action, flow_id: str | None) -> tuple[BaseResponse, int
     words = CLOSED if flow_id else NOT_FOUND
     entries = [chat.pressed_entry(action, flow), Entry("bot", words, chat.new_id(), "notice")]
     turns = chat.group_turns(entries)
-    context = {"look": _look(), "speak_text": chat.speak_text, "phone_parts": chat.phone_parts}
+    context = {
+        "look": _look(),
+        "speak_text": chat.speak_text,
+        "phone_parts": chat.phone_parts,
+        "picture_url": _picture_url,
+    }
     body = {
         "error": "not_found",
         "messages": [_message_json(e) for e in entries],
@@ -441,9 +475,11 @@ def chat_post(code: str) -> BaseResponse:
         session["status"] = TRY_AGAIN
         return redirect(target, 303)
     action = chat.parse_action(request.form)
-    problem = _refused(action)
-    if problem.typed:  # kept in the box: too big for the session cookie, so no redirect
-        return _show_chat(code, problem=problem, http_status=400)
+    if action.kind == "card":  # a card pressed: the page again at once, with it pressed
+        return _show_chat(code, draft=chat.pressed_cards(action))
+    problem, draft = _refused(action)
+    if draft is not None:  # kept in the form: too big for the session cookie, so no redirect
+        return _show_chat(code, problem=problem, http_status=400, draft=draft)
     if problem:
         session["status"] = problem.words
         session["error"] = True
@@ -470,16 +506,18 @@ def messages(code: str) -> tuple[BaseResponse, int]:
         if found is None or found.status != "open":
             return _closed_json(action, found.flow_id if found else None)
         return jsonify(error="try_again", status=TRY_AGAIN), 400
-    problem = _refused(action)
+    problem, draft = _refused(action)
+    if action.kind == "card":  # the script presses cards itself; this is only a fallback
+        draft = chat.pressed_cards(action)
     entries: list[Entry] = []
-    if problem:  # said kindly, nothing is sent
+    if problem or draft is not None:  # said kindly, nothing is sent
         with services.database.reading() as conn:
             found = find_consultation(conn, code)
             place = read_place(conn, services.secret, CHANNEL, address, code)
         if found is None or found.status != "open":
             return _closed_json(action, found.flow_id if found else None)
         info = Checkin(found.code, found.title)
-        result = services.engine.describe(place.state, place.opted_out)
+        result = services.engine.describe(place.state, place.opted_out, buttons=True)
     else:
         nonce = chat.valid_nonce(request.form.get("nonce"))
         result = services.engine.handle(chat.inbound_for(action, address, code, nonce))
@@ -493,7 +531,7 @@ def messages(code: str) -> tuple[BaseResponse, int]:
         if entries and not result.opted_out:
             notes = outbox.take_waiting(services.database, services.secret, CHANNEL, address)
             entries += [chat.note_entry(n.id, n.message, n.created_at) for n in notes]
-    view = _view(info, entries, result, always=False)
+    view = _view(info, entries, result, always=False, draft=draft)
     turns = chat.group_turns(entries)
     first_bot = next((t for t in turns if t.who == "bot"), None)
     context = {"look": _look(), **_fragments(view, problem)}
@@ -517,6 +555,7 @@ def _message_json(entry: Entry) -> dict[str, Any]:
         "step": entry.step,
         "note": entry.note,
         "choices": [{"key": c.key, "words": c.words, "payload": c.payload} for c in entry.choices],
+        "cards": [{"key": c.key, "words": c.words} for c in entry.cards],
     }
 
 

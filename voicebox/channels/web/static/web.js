@@ -122,6 +122,26 @@
     window.speechSynthesis.speak(utterance);
   }
 
+  /* Cards: each is a toggle button. A press flips aria-pressed (a screen reader says
+     "pressed" or "not pressed") and the hidden field that Done sends. */
+  function toggleCard(card) {
+    var on = card.getAttribute("aria-pressed") !== "true";
+    var key = card.getAttribute("data-key") || "";
+    card.setAttribute("aria-pressed", on ? "true" : "false");
+    card.value = (on ? "-" : "+") + key;
+    var form = card.form;
+    var field = form && form.querySelector("input[name='cards']");
+    if (!field) {
+      return;
+    }
+    var keys = [];
+    var pressed = form.querySelectorAll(".card[aria-pressed='true']");
+    for (var i = 0; i < pressed.length; i += 1) {
+      keys.push(pressed[i].getAttribute("data-key"));
+    }
+    field.value = field.getAttribute("data-step") + ":" + keys.join(",");
+  }
+
   /* Sending answers without a reload */
   var busy = false;
   var lastButton = null;
@@ -231,6 +251,12 @@
     var reader = target.closest(".read-aloud");
     if (reader) {
       readAloud(reader);
+      return;
+    }
+    var card = target.closest(".answer-form .card");
+    if (card) {
+      event.preventDefault(); /* pressed in place: no form post */
+      toggleCard(card);
       return;
     }
     var button = target.closest(".answer-form button");
