@@ -118,7 +118,7 @@ def test_chat_completes_a_check_in_and_export_shows_it(folder):
     """`voicebox chat DEMO` runs the check-in; every export format shows its answers."""
     chat = run(folder, "chat", "DEMO", stdin=CHECK_IN)
     assert chat.returncode == 0, chat.stderr
-    assert "Thank you for your answers" in chat.stdout
+    assert "The people who run this group will talk" in chat.stdout
 
     as_csv = run(folder, "export", "DEMO", "--format", "csv")
     assert as_csv.returncode == 0
@@ -168,12 +168,16 @@ def test_formulas_are_never_run(folder):
     assert formula and all(c.data_type == "s" for c in formula)
 
 
-def test_stop_in_chat_ends_it(folder):
-    """STOP in the terminal gets one confirmation and ends the chat."""
-    chat = run(folder, "chat", "DEMO", stdin="1\nstop\n1\n")
+def test_stop_in_chat_keeps_listening_for_start(folder):
+    """STOP in the terminal: one confirmation, silence, and START brings the person back."""
+    chat = run(folder, "chat", "DEMO", stdin="1\nstop\n1\nhello\nSTART\n1\n")
     assert chat.returncode == 0
     assert chat.stdout.count("You have stopped") == 1
-    assert "Which part of your life" in chat.stdout
+    assert chat.stdout.count("Type START to come back") == 1
+    after_stop = chat.stdout.split("You have stopped", 1)[1]
+    assert "Welcome back" in after_stop
+    assert after_stop.count("Which part of your life") == 1  # where they were, once
+    assert "How do you feel about school or college?" in after_stop  # START, then '1' answers
 
 
 def test_worker_create(folder):

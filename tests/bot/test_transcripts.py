@@ -5,7 +5,7 @@ the text SMS would show), then the `answers` the export must hold (question_id, 
 answer_key, kind, topic) and the safeguarding `flags` raised ("category: phrase").
 Optional: `button` per turn (a payload instead of text; for cards "step:key,key" with
 the turn's `send` as the words), `keeps_nothing: true` for a file where nothing may be
-kept, `channel` (sms, console or web: the web has buttons, so its words differ) and
+kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web: the web has buttons, so its words differ) and
 `address`. A file is named flow.scenario.yaml, or flow.scenario.channel.yaml for the same
 scenario played on another channel.
 
@@ -41,12 +41,15 @@ def play(db: Database, script: dict) -> dict:
     flows = load_builtin_flows()
     flow = flows[script["flow"]]
     code = script["code"]
-    if get_consultation(db, code) is None:
-        create_consultation(db, code, flow.id, flow.version, f"Golden {flow.id}")
+    for each, flow_id in {code: flow.id, **(script.get("also") or {})}.items():
+        if get_consultation(db, each) is None:
+            other = flows[flow_id]
+            create_consultation(db, each, other.id, other.version, f"Golden {other.id}")
     engine = Engine(flows.values(), SqlStore(db, SECRET))
     channel = script.get("channel", "sms")
     address = f"{channel}:{script.get('address', '+447700900001')}"
     replies = []
+    page = code
     for number, turn in enumerate(script["turns"]):
         if isinstance(turn.get("send"), bool):  # YAML reads a bare no/yes/off as a boolean
             raise ValueError(f"turn {number}: quote the text to send, e.g. send: 'no'")
@@ -56,10 +59,13 @@ def play(db: Database, script: dict) -> dict:
             text=str(turn.get("send", "")),
             payload=turn.get("button"),
             message_id=f"golden-{number}",
-            consultation=code if channel == "web" else None,
+            consultation=page if channel == "web" else None,
             buttons=channel == "web",
         )
-        replies.append([message.as_text() for message in engine.handle(inbound).replies])
+        result = engine.handle(inbound)
+        replies.append([message.as_text() for message in result.replies])
+        if channel == "web" and result.consultation is not None:
+            page = result.consultation.code  # the page follows the person to a new check-in
     rows = [{key: row[key] for key in ANSWER_KEYS} for row in export_rows(db, code)]
     with db.engine.connect() as conn:
         flags = [
@@ -193,7 +199,49 @@ def _check_back(script: dict, result: dict) -> None:
     assert len(places) == len(set(places)), "only the new answer is exported"
 
 
+def _check_back_history(script: dict, result: dict) -> None:
+    """Back and forth through topics and 'another part?': every typed answer is kept."""
+    sent = _sent(script)
+    answers = {row["answer"] for row in result["answers"]}
+    typed = [t for t in sent if command_word(t) is None and not t.strip().isdigit()]
+    assert "a garden to sit in" in answers  # the one changed answer is the new one
+    for text in typed[1:]:
+        assert text in answers or text == "quiet rooms", f"{text!r} was lost going back"
+    assert "quiet rooms" not in answers  # replaced by the garden
+    assert result["consent"] == "given" and not result["ended"]
+
+
+def _check_stop_phrases(script: dict, result: dict) -> None:
+    """Misses always repeat the question; 'make it stop' is care; 'Stop please' stops."""
+    sent = _sent(script)
+    replies = result["replies"]
+    for number, text in enumerate(sent):
+        if text == "banana":
+            assert len(replies[number]) == 2, "a re-ask always shows the question again"
+    care = sent.index("make it stop")
+    assert any("0800 1111" in r for r in replies[care]) and len(replies[care]) >= 2
+    stop = sent.index("Stop please")
+    assert len(replies[stop]) == 1
+    assert replies[sent.index("my dad hits me")] == [] and replies[sent.index("hello")] == []
+    assert len(result["flags"]) == 2, "the call for help after STOP is still flagged"
+    assert result["opted_out"] is False
+
+
+def _check_codes(script: dict, result: dict) -> None:
+    """Codes move people and are never kept as answers; 'four' in lower case answers."""
+    answers = [row["answer"] for row in result["answers"]]
+    assert not {"DEMO", "YOUTH2", "FOUR"} & set(answers)
+    assert "kind teachers" in answers, "answers from before the move are kept"
+    sent, replies = _sent(script), result["replies"]
+    assert "getting around" in " ".join(replies[sent.index("four")])
+    for code in ("YOUTH2", "FOUR"):
+        assert code in replies[sent.index(code)][0]
+
+
 PROMISES = {
+    "back_history": _check_back_history,
+    "stop_phrases": _check_stop_phrases,
+    "codes": _check_codes,
     "happy": _check_happy,
     "skip_all": _check_skip_all,
     "stop_start": _check_stop_start,

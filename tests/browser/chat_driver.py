@@ -22,7 +22,7 @@ DEMO_STEPS = [
     ("choose", "No, I am done"),
     ("choose", "Yes, tell me"),
 ]
-END_WORDS = "Thank you for your answers"
+END_WORDS = "will talk about what to change"
 
 
 _RUN_AXE = """async (tags) => {

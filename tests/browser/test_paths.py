@@ -37,8 +37,8 @@ TOPICS = "Which part of your life do you want to talk about?"
 MORE = "Here are more parts of your life."
 ANOTHER = "Do you want to talk about another part of your life?"
 HEAR_BACK = "Do you want to hear what we do with your answers?"
-CONSENT = "Grown-ups who help this group read your answers."
-THE_END = "Thank you for your answers."
+CONSENT = "The people who run this group read your answers."
+THE_END = "The people who run this group will talk about what to change."
 NOT_KEPT = "We have not kept your answers."
 HELP = "To talk to a person, ask someone who runs your group."
 BACK = "OK, let us go back."
@@ -114,10 +114,10 @@ JOURNEYS: dict[str, Journey] = {
         "DEMO",
         [
             YES,
-            press("Health", "How do you feel about your health?"),
-            press("Help", HELP, "How do you feel about your health?"),
-            press("OK", "What is good about your health?"),
-            press("Help", HELP, "What is good about your health?"),
+            press("Health", "How do you feel about your health care?"),
+            press("Help", HELP, "How do you feel about your health care?"),
+            press("OK", "What is good about your health care?"),
+            press("Help", HELP, "What is good about your health care?"),
         ],
     ),
     "getting-around-stop-and-start-again": Journey(
@@ -146,9 +146,9 @@ JOURNEYS: dict[str, Journey] = {
         [
             YES,
             press("More choices", MORE),
-            press("People who help me", "How do you feel about the people who help you?"),
-            press("Good", "What is good about the people who help you?"),
-            type_(SAFEGUARDING, CARING, "What is not good about the people who help you?"),
+            press("People who help me", "How do you feel about the help you get?"),
+            press("Good", "What is good about the help you get?"),
+            type_(SAFEGUARDING, CARING, "What is not good about the help you get?"),
         ],
     ),
     "something-else": Journey(

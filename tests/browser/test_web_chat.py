@@ -202,7 +202,7 @@ def test_read_aloud_uses_the_browsers_speech(served, new_context):
     assert readers.count() == 2
     readers.last.click()
     spoken = page.evaluate("window.__spoken")
-    assert spoken[-1].startswith("Grown-ups who help this group")
+    assert spoken[-1].startswith("The people who run this group")
     assert spoken[-1].endswith("You can choose: Yes, that is OK, or No thanks.")
     assert page.get_by_role("button", name="Stop reading").count() == 1
 

@@ -116,8 +116,8 @@ def filler(length: int, word: str = "word") -> str:
 
 
 CONSENT = ask(
-    "Grown-ups who help this group read your answers. We will not share your name. "
-    "If you are not safe, a grown-up may need to act.",
+    "The people who run this group read your answers. We will not share your name. "
+    "If you are not safe, they may need to act.",
     "Yes, that is OK",
     "No thanks",
 )

@@ -139,7 +139,7 @@ def test_first_visit_asks_for_consent_with_picture_buttons(visitor, web_services
         "bot",
         "Hi, I am Voicebox. I ask what is good and what is not good for you.",
     )
-    assert "Grown-ups" in page.log_texts()[-1][1]
+    assert "The people who run this group" in page.log_texts()[-1][1]
     assert page.choice_words() == ["Yes, that is OK", "No thanks"]
     for button in page.buttons("choice"):
         assert button.get("type") == "submit"
@@ -149,7 +149,7 @@ def test_first_visit_asks_for_consent_with_picture_buttons(visitor, web_services
     log = page.doc.find_all(lambda e: e.get("role") == "log")
     assert len(log) == 1
     current = log[0].with_class("current")
-    assert len(current) == 1 and "Grown-ups" in current[0].text()
+    assert len(current) == 1 and "The people who run this group" in current[0].text()
     # Skip cannot work at consent, so it is not there.
     assert [b.text() for b in page.buttons("command")] == ["Go back", "Help", "Stop"]
     assert page.doc.by_id("status").get("role") == "status"
@@ -208,7 +208,7 @@ def test_whole_tops_and_pants_check_in_with_javascript_off(visitor, web_services
     page = visitor.choose("No, I am done")
     assert "hear what we do" in page.log_texts()[-1][1]
     page = visitor.choose("Yes, tell me")
-    assert "Thank you for your answers" in page.log_texts()[-1][1]
+    assert "will talk about what to change" in page.log_texts()[-1][1]
     assert [b.text() for b in page.buttons("command")] == ["Start again"]
     # The history shows what they said, in their words and the buttons' words.
     said = [text for who, text in page.log_texts() if who == "you"]
@@ -348,7 +348,7 @@ def test_session_cookie_stays_small_before_consent(visitor):
     cookie = visitor.client.get_cookie("session")
     assert cookie is not None and len(cookie.value) < 3500
     texts = visitor.open().log_texts()
-    assert texts[-1][1].startswith("Grown-ups who help this group")  # the question is still there
+    assert texts[-1][1].startswith("The people who run this group")  # the question is still there
     assert 3 <= len(texts) <= 13
 
 

@@ -289,7 +289,7 @@ class Engine:
     def _other_checkin(
         self, context: TurnContext, state: ConversationState, step: Step, text: str
     ) -> ConsultationRef | None:
-        """The open check-in a mid-check-in message moves to, by the rule in docs/engine.md.
+        """The open check-in a mid-check-in message moves to, by the rule in docs/conversation.md.
 
         "join CODE" always moves. A message that is exactly an open check-in's code moves,
         unless it also answers this choice question and is not written in capitals.
@@ -424,7 +424,8 @@ class Engine:
         outcome.chosen = _option(step, choice)
         question = self._render(step.text, state)
         slot = answer_slot(step.id, state.topic)
-        self._remember(state, step)
+        if step.type != "consent":  # BACK never returns to consent: it is not a question
+            self._remember(state, step)
         if step.type == "consent":
             state.consent = "given" if choice.key == "yes" else "declined"
             outcome.forget = choice.key == "no"

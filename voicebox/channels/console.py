@@ -56,6 +56,9 @@ class ConsoleChannel:
         return run_console(handle, code, stdin, stdout)
 
 
+LEAVE_HINT = "(Type START to come back, or press Ctrl+D to leave.)"
+
+
 def render(message: OutboundMessage, width: int = 72) -> str:
     """A bot message as terminal lines: its words, then numbered choices with emoji."""
     lines = textwrap.wrap(message.text, width=width - 4) or [""]
@@ -73,7 +76,10 @@ def run_console(
     stdout: TextIO,
     address: str | None = None,
 ) -> int:
-    """Run one check-in on the terminal until it ends, STOP, or end of input; return 0."""
+    """Run one check-in on the terminal until it ends or input ends; return 0.
+
+    After STOP it keeps reading, silent, so that START brings the person back.
+    """
     address = address or f"{CHANNEL}:{secrets.token_hex(8)}"
     say = stdout.write
     say("Type your answer and press Enter. Type STOP to stop, HELP for help.\n\n")
@@ -81,8 +87,10 @@ def run_console(
     while True:
         for message in result.replies:
             say(render(message) + "\n")
+        if result.opted_out and result.replies:  # it says "Send START": so START must work
+            say(LEAVE_HINT + "\n")
         stdout.flush()
-        if result.ended or result.opted_out or result.question is None:
+        if not result.opted_out and (result.ended or result.question is None):
             return 0
         say("you > ")
         stdout.flush()

@@ -129,7 +129,7 @@ def ensure_demo(db: Database, flows: Mapping[str, Flow]) -> bool:
         return False
     flow = flows[DEMO_FLOW_ID]
     try:
-        create_consultation(db, DEMO_CODE, flow.id, flow.version, "Demo: what is good and not good")
+        create_consultation(db, DEMO_CODE, flow.id, flow.version, flow.title)
     except ConsultationError:
         return False  # another process made it first
     return True
