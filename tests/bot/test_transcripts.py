@@ -5,8 +5,8 @@ the text SMS would show), then the `answers` the export must hold (question_id, 
 answer_key, kind, topic) and the safeguarding `flags` raised ("category: phrase").
 Optional: `button` per turn (a payload instead of text; for cards "step:key,key" with
 the turn's `send` as the words), `keeps_nothing: true` for a file where nothing may be
-kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web: the web has buttons, so its words differ) and
-`address`. A file is named flow.scenario.yaml, or flow.scenario.channel.yaml for the same
+kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web:
+the web has buttons, so its words differ) and `address`. A file is named flow.scenario.yaml, or flow.scenario.channel.yaml for the same
 scenario played on another channel.
 
 Golden text catches every change of wording; the scenario promises below are checked
