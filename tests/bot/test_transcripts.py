@@ -6,8 +6,8 @@ answer_key, kind, topic) and the safeguarding `flags` raised ("category: phrase"
 Optional: `button` per turn (a payload instead of text; for cards "step:key,key" with
 the turn's `send` as the words), `keeps_nothing: true` for a file where nothing may be
 kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web:
-the web has buttons, so its words differ) and `address`. A file is named flow.scenario.yaml, or flow.scenario.channel.yaml for the same
-scenario played on another channel.
+the web has buttons, so its words differ) and `address`. A file is named
+flow.scenario.yaml, or flow.scenario.channel.yaml for the same scenario on another channel.
 
 Golden text catches every change of wording; the scenario promises below are checked
 apart from it, so a careless re-recording cannot make a broken behaviour golden.
