@@ -18,6 +18,7 @@ from voicebox.bot.messages import OutboundMessage
 from voicebox.channels.web.pictures import BUILTIN_SET, load_picture_set
 from voicebox.flows import load_builtin_flows
 from voicebox.storage import outbox
+from voicebox.storage.consultations import create_consultation
 from voicebox.storage.export import export_rows
 from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, TranscriptMessage
 
@@ -752,3 +753,36 @@ def test_no_page_has_a_horizontal_layout_trap():
     assert "overflow-wrap" in css
     widths = re.findall(r"(?<![-\w])(?:min-)?width:\s*(\d+)px", css)
     assert all(int(w) <= 320 for w in widths), widths
+
+
+def test_another_groups_code_typed_in_the_chat_goes_to_that_check_in(visitor, web_services):
+    """Typing YOUTH2 mid check-in is never an answer: the page moves to YOUTH2's check-in."""
+    flow = web_services.engine.flows["tops_and_pants"]
+    create_consultation(web_services.database, "YOUTH2", flow.id, flow.version, "Youth group")
+    _through_consent(visitor)
+    visitor.choose("School or college")
+    page = visitor.choose("Good")
+    fields = {"token": page.field("token"), "nonce": page.field("nonce")}
+    response = visitor.client.post("/c/DEMO", data={**fields, "text": "YOUTH2", "send": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/c/YOUTH2")
+    moved = Visitor(visitor.client, "YOUTH2").open()
+    said = [text for who, text in moved.log_texts() if who == "bot"]
+    assert said[0].startswith("OK. You have moved to the check-in with the code YOUTH2.")
+    assert moved.choice_words() == ["Yes, that is OK", "No thanks"]
+    assert _count(web_services.database, Answer.id) == 1  # 'Good' kept; YOUTH2 is no answer
+
+
+def test_the_script_is_sent_to_the_new_check_in_page_too(visitor, web_services):
+    """With JavaScript the answer says where to go; the page's script goes there."""
+    flow = web_services.engine.flows["tops_and_pants"]
+    create_consultation(web_services.database, "YOUTH2", flow.id, flow.version, "Youth group")
+    _through_consent(visitor)
+    page = visitor.choose("School or college")
+    fields = {"token": page.field("token"), "nonce": page.field("nonce")}
+    response = visitor.client.post(
+        "/c/DEMO/messages", data={**fields, "text": "join youth2", "send": "1"}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["go"].endswith("/c/YOUTH2")
+    assert response.headers["Cache-Control"] == "no-store"

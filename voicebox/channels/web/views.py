@@ -250,6 +250,18 @@ def _remember(code: str, result: TurnResult, new: list[Entry]) -> None:
     session["last"] = {"code": code, "entries": chat.to_session(kept), "declined": declined}
 
 
+def _moved_to(code: str, result: TurnResult) -> str | None:
+    """The page of the check-in a typed code moved the person to, if it is another one."""
+    found = result.consultation
+    if found is None or found.code == code or not result.started:
+        return None
+    return url_for("web.chat_page", code=found.code)
+
+
+def _new_code(result: TurnResult) -> str:
+    return result.consultation.code if result.consultation is not None else ""
+
+
 def _declined(code: str) -> bool:
     """True when this visitor said no to this check-in (so nothing of it is kept)."""
     last = session.get("last")
@@ -489,6 +501,10 @@ def chat_post(code: str) -> BaseResponse:
         )
         if _open_checkin(result) is None:
             return _not_found(closed=result.consultation is not None)
+        moved = _moved_to(code, result)
+        if moved is not None:  # they typed another group's code: that check-in's page
+            _remember(_new_code(result), result, _new_entries(action, result))
+            return redirect(moved, 303)
         _remember(code, result, _new_entries(action, result))
     session["focus"] = True
     return redirect(target, 303)
@@ -525,6 +541,10 @@ def messages(code: str) -> tuple[BaseResponse, int]:
         if checkin is None:
             closed = result.consultation
             return _closed_json(action, closed.flow_id if closed else None)
+        moved = _moved_to(code, result)
+        if moved is not None:  # the script goes to that check-in's page
+            _remember(_new_code(result), result, _new_entries(action, result))
+            return jsonify(go=moved), 200
         info = Checkin(checkin.code, checkin.title)
         entries = _new_entries(action, result)
         _remember(code, result, entries)

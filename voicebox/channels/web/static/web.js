@@ -222,6 +222,10 @@
         );
       })
       .then(function (result) {
+        if (result.ok && typeof result.body.go === "string") {
+          window.location.assign(result.body.go); /* a code moved them to another check-in */
+          return;
+        }
         if (!result.ok && typeof result.body.answer_html !== "string") {
           setStatus(result.body.status || TRY_AGAIN);
           return;
