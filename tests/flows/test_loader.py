@@ -48,8 +48,13 @@ def _questions_in_order(flow):
 
 
 def test_the_builtin_flows_are_the_ones_the_contract_names():
-    """`--flow` takes tops_and_pants and four_cornerstones."""
-    assert sorted(FLOWS) == ["four_cornerstones", "tops_and_pants"]
+    """`--flow` takes tops_and_pants and four_cornerstones, and their picture-card versions."""
+    assert sorted(FLOWS) == [
+        "four_cornerstones",
+        "four_cornerstones_pictures",
+        "tops_and_pants",
+        "tops_and_pants_pictures",
+    ]
     for flow in FLOWS.values():
         assert flow.version >= 1 and flow.start in flow.steps
 
