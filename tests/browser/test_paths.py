@@ -157,8 +157,8 @@ JOURNEYS: dict[str, Journey] = {
             YES,
             press("More choices", MORE),
             press("Something else", "What part of your life do you want to talk about?"),
-            type_("Drama club", "How do you feel about this part of your life?"),
-            press("Very good", "What is good about this part of your life?"),
+            type_("Drama club", "How do you feel about Drama club?"),  # the topic named
+            press("Very good", "What is good about Drama club?"),
         ],
     ),
     "consent-no-and-start-again": Journey(

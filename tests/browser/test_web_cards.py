@@ -3,8 +3,9 @@
 With JavaScript on a card toggles where it is; with it off each press comes back as a page
 with the card pressed and focus on it. Either way axe finds nothing after every press,
 every Done, and after going back to a cards question that shows the cards chosen before.
-The export then has one row per card. The check-in is the test flow of picture cards
-(tests/flows/pictures_test.yaml); see the served_pictures fixture."""
+The export then has one row per card. The check-ins are a test flow of picture cards
+(tests/flows/pictures_test.yaml, served by the served_pictures fixture), and the built-in
+tops_and_pants_pictures on `voicebox serve`."""
 
 from __future__ import annotations
 
@@ -144,6 +145,56 @@ def test_a_check_in_by_pictures_only(served_pictures, new_context, scriptless_co
     ]
     assert {r["channel"] for r in rows} == {"web"}
     assert all(url.startswith(served_pictures.base + "/") for url in requests), requests
+    assert complaints == []
+
+
+@pytest.mark.parametrize("way", WAYS, ids=str)
+def test_tops_and_pants_pictures_by_pictures_only(served, new_context, scriptless_copy, way):
+    """The built-in picture check-in (tops_and_pants_pictures) on `voicebox serve`, every
+    answer a picture: a topic, a feeling, three questions of cards with Done, back to the
+    last cards (the earlier cards pressed), a new answer, the end. One row per card."""
+    code = f"TOPSPICS{way.width}{'JS' if way.script else 'NOJS'}"
+    served.cli(
+        "consultation", "create", code, "--flow", "tops_and_pants_pictures", "--title", "Pictures"
+    )
+    page = new_context(
+        viewport={"width": way.width, "height": way.height}, java_script_enabled=way.script
+    ).new_page()
+    requests, complaints = watch_requests(page)
+    person = Person(page, way, scriptless_copy)
+    page.goto(f"{served.base}/c/{code}")
+    person.check("on arrival")
+    for words, expect in [
+        ("Yes, that is OK", "Which part of your life"),
+        ("School or college", "How do you feel about school or college?"),
+        ("Good", "What is good about school or college?"),
+    ]:
+        person.press(words, expect)
+    assert "You can choose one or more answers" in page.locator("#log .turn-bot").last.inner_text()
+    person.press_picture("People are kind", ["People are kind"])
+    person.press_picture("My friends", ["People are kind", "My friends"])
+    person.press("Done", "What is not good about school or college?")
+    person.press_picture("Too noisy", ["Too noisy"])
+    person.press("Done", "What would make school or college better?")
+    person.press_picture("Quiet places", ["Quiet places"])
+    person.press("Done", "Do you want to talk about another part of your life?")
+    person.press("Go back", "What would make school or college better?")
+    assert _pressed(page) == ["Quiet places"]
+    person.press_picture("More help", ["Quiet places", "More help"])
+    person.press("Done", "Do you want to talk about another part of your life?")
+    person.press("No, I am done", "Do you want to hear what we do with your answers?")
+    person.press("No thanks", "Thank you.")
+    rows = served.export(code)
+    assert [(r["answer"], r["answer_key"], r["kind"], r["topic"]) for r in rows] == [
+        ("Good", "good", "feeling", "school"),
+        ("People are kind", "kind_people", "top", "school"),
+        ("My friends", "friends", "top", "school"),
+        ("Too noisy", "too_noisy", "pants", "school"),
+        ("Quiet places", "quiet_places", "better", "school"),
+        ("More help", "more_help", "better", "school"),
+    ]
+    assert {r["channel"] for r in rows} == {"web"}
+    assert all(url.startswith(served.base + "/") for url in requests), requests
     assert complaints == []
 
 
