@@ -151,8 +151,8 @@ def test_first_visit_asks_for_consent_with_picture_buttons(visitor, web_services
     assert len(log) == 1
     current = log[0].with_class("current")
     assert len(current) == 1 and "The people who run this group" in current[0].text()
-    # Skip cannot work at consent, so it is not there.
-    assert [b.text() for b in page.buttons("command")] == ["Go back", "Help", "Stop"]
+    # Skip cannot work at consent, and nothing comes before it: neither is there.
+    assert [b.text() for b in page.buttons("command")] == ["Help", "Stop"]
     assert page.doc.by_id("status").get("role") == "status"
     # Nothing is kept before consent but what runs the conversation.
     assert _count(web_services.database, TranscriptMessage.id) == 0
