@@ -134,3 +134,50 @@ def test_what_a_broken_exit_cannot_explain_is_still_said(text, expected):
     assert [str(problem) for problem in structural_problems(flow)] == [
         f"f.yaml: {line}" for line in expected
     ]
+
+
+def _cards(count: int, extra: str = "", step_next: str | None = "e") -> str:
+    lines = ["  - id: a", "    cards: What is good?", "    kind: top"]
+    if step_next:
+        lines.append(f"    next: {step_next}")
+    lines.append("    choices:")
+    for number in range(count):
+        lines.append(f"      - key: card_{number}")
+        lines.append(f"        words: Card {number}")
+        lines.append('        symbol: {emoji: "🙂", picture: "good"}')
+    return "\n".join(lines) + "\n" + extra + END
+
+
+def test_a_sound_cards_step_has_no_problems():
+    """Eight cards, each with words and a picture, and a 'next': nothing to say."""
+    assert structural_problems(parse_flow(_flow(_cards(8)), check=False)) == []
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        (_cards(9), "step 'a': has 9 choices; 8 is the most"),
+        (_cards(3, step_next=None), "step 'a': needs 'next'"),
+        (
+            _cards(2).replace("        words: Card 1\n", "        words: Card 1\n        next: e\n"),
+            "step 'a': card 'card_1' cannot have 'next' or 'topic'",
+        ),
+        (
+            _cards(2).replace("        words: Card 0\n", "        words: ''\n"),
+            "step 'a': choice 'card_0' has no words",
+        ),
+        (
+            _cards(2).replace('picture: "good"', 'picture: ""', 1),
+            "step 'a': choice 'card_0' needs a symbol with an emoji and a picture",
+        ),
+        (
+            "  - id: a\n    say: Hi.\n    sets_topic: true\n    next: e\n" + END,
+            "step 'a': only a text step can set the topic",
+        ),
+    ],
+    ids=["nine-cards", "no-next", "card-with-next", "card-without-words", "no-picture", "topic"],
+)
+def test_cards_steps_are_checked(steps, expected):
+    """Each mistake a cards step can have is one line that names the step."""
+    problems = [str(p) for p in structural_problems(parse_flow(_flow(steps), check=False))]
+    assert problems == [f"<text>: {expected}"]

@@ -142,7 +142,7 @@ def _step_problems(flow: Flow, step: Step, found: _Findings) -> None:
             found.add(step, f"choice '{choice.key}' needs a symbol with an emoji and a picture")
         if step.is_cards and (choice.next or choice.topic):
             found.add(step, f"card '{choice.key}' cannot have 'next' or 'topic'")
-        elif step.type != "consent" and not step.target_for(choice):
+        elif step.type not in ("consent", "cards") and not step.target_for(choice):
             found.broken_exit(step, f"choice '{choice.key}' has no 'next' and the step has none")
 
 
