@@ -159,7 +159,7 @@ def test_a_sound_cards_step_has_no_problems():
         (_cards(9), "step 'a': has 9 choices; 8 is the most"),
         (_cards(3, step_next=None), "step 'a': needs 'next'"),
         (
-            _cards(2).replace("        words: Card 1\n", "        words: Card 1\n        next: e\n"),
+            _cards(2).replace("words: Card 1\n", "words: Card 1\n        next: e\n"),
             "step 'a': card 'card_1' cannot have 'next' or 'topic'",
         ),
         (
