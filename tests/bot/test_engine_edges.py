@@ -1,0 +1,230 @@
+"""Edges of the engine that round 1 of mutation testing left open (issue 9 point 9).
+
+Switching check-in mid-conversation, "hi DEMO", a flag's step id, the less common command
+words ("pass", "next question", "undo") and choice words ("option 3", "six"), all through
+Engine.resume with a TurnContext, or the real engine on SQLite.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.bot.conftest import Person
+from voicebox.bot.engine import Engine
+from voicebox.bot.messages import InboundMessage
+from voicebox.bot.ports import TurnContext
+from voicebox.bot.state import ConsultationRef, ConversationState, Participant
+from voicebox.flows import load_builtin_flows
+from voicebox.storage.models import SafeguardingFlag
+
+FLOWS = load_builtin_flows()
+ENGINE = Engine(FLOWS.values())
+DEMO = ConsultationRef(code="DEMO", flow_id="tops_and_pants", flow_version=2)
+CORNER = ConsultationRef(code="CORNER", flow_id="four_cornerstones", flow_version=1)
+REFS = {"DEMO": DEMO, "CORNER": CORNER}
+
+
+def _find(code: str) -> ConsultationRef | None:
+    return REFS.get(code.upper())
+
+
+def _turn(
+    text: str,
+    step: str | None = "topic",
+    *,
+    ref: ConsultationRef = DEMO,
+    named: ConsultationRef | None = None,
+    ended: bool = False,
+    opted_out: bool = False,
+    **extra,
+):
+    state = None
+    if step is not None:
+        state = ConversationState(consultation=ref, step=step, consent="given", ended=ended)
+    context = TurnContext(Participant("Otter-1", opted_out), state, _find, named=named)
+    inbound = InboundMessage("sms", "sms:+447700900001", text, **extra)
+    return ENGINE.resume(context, inbound), state
+
+
+def _question(outcome):
+    """The question asked last, as its step id."""
+    asked = [m for m in outcome.replies if m.expects]
+    return asked[-1].step_id if asked else None
+
+
+# -- switching check-in mid-conversation ------------------------------------------------
+
+
+def test_a_channel_naming_another_checkin_starts_that_one():
+    """The web chat URL names CORNER while the person is in DEMO: CORNER starts."""
+    outcome, _ = _turn("hello", named=CORNER, consultation="CORNER")
+    assert outcome.started is True
+    assert outcome.conversation is not None
+    assert outcome.conversation.consultation == CORNER
+    assert outcome.conversation.step == "consent"
+    assert _question(outcome) == "consent"
+
+
+def test_a_channel_naming_the_same_checkin_in_other_letters_does_not_switch():
+    """'demo' named by the channel is DEMO: the person stays at their question."""
+    outcome, state = _turn("2", named=DEMO, consultation="demo")
+    assert outcome.started is False
+    assert outcome.conversation is state
+    assert outcome.chosen is not None and outcome.chosen.key == "home"
+    assert state.step == "feeling"
+
+
+def test_typing_another_open_code_moves_and_says_so():
+    """CORNER typed at a DEMO question moves there, with a notice first."""
+    outcome, _ = _turn("CORNER", step="good")
+    assert outcome.started is True
+    assert outcome.conversation.consultation == CORNER
+    assert outcome.in_reply_to is None
+    assert outcome.answers == []
+    notice = outcome.replies[0]
+    assert notice.purpose == "notice" and "CORNER" in notice.text
+    assert _question(outcome) == "consent"
+
+
+def test_join_code_moves_even_when_lower_case():
+    """'join corner' always moves, written in any case."""
+    outcome, _ = _turn("join corner", step="feeling")
+    assert outcome.started is True
+    assert outcome.conversation.consultation == CORNER
+
+
+def test_own_code_says_where_you_are():
+    """DEMO typed inside DEMO keeps the person where they are, kindly."""
+    outcome, state = _turn("DEMO", step="good")
+    assert outcome.started is False
+    assert outcome.replies[0].purpose == "notice"
+    assert _question(outcome) == "good"
+    assert state.step == "good" and outcome.answers == []
+
+
+def test_three_words_are_an_answer_not_a_code():
+    """'join the CORNER' is not a code: at a text question it is the answer."""
+    outcome, _ = _turn("join the CORNER", step="good")
+    assert outcome.started is False
+    assert [a.answer for a in outcome.answers] == ["join the CORNER"]
+
+
+# -- joining -----------------------------------------------------------------------------
+
+
+def test_hi_demo_joins_demo():
+    """A first message 'hi DEMO' finds the code among its words and starts DEMO."""
+    outcome, _ = _turn("hi DEMO", step=None)
+    assert outcome.started is True
+    assert outcome.conversation.consultation == DEMO
+    assert [m.step_id for m in outcome.replies] == ["hello", "consent"]
+    assert outcome.replies[0].purpose == "flow" and outcome.replies[0].expects is None
+
+
+def test_hello_alone_gets_the_join_hint():
+    """A first message with no code starts nothing and says how to start."""
+    outcome, _ = _turn("hello", step=None)
+    assert outcome.started is False and outcome.conversation is None
+    assert [m.purpose for m in outcome.replies] == ["notice"]
+
+
+def test_help_before_any_checkin_is_help():
+    outcome, _ = _turn("HELP", step=None)
+    assert [m.purpose for m in outcome.replies] == ["help"]
+    assert outcome.conversation is None
+
+
+def test_after_the_end_a_message_says_finished_with_the_code():
+    outcome, _ = _turn("hello", step="goodbye", ended=True)
+    assert [m.purpose for m in outcome.replies] == ["notice"]
+    assert "DEMO" in outcome.replies[0].text
+
+
+def test_after_the_end_the_code_starts_again():
+    outcome, _ = _turn("DEMO", step="goodbye", ended=True)
+    assert outcome.started is True
+    assert outcome.conversation.step == "consent"
+
+
+# -- flags -------------------------------------------------------------------------------
+
+
+def test_a_flag_keeps_the_step_it_was_sent_at():
+    outcome, _ = _turn("my dad hits me", step="not_good")
+    assert [f.step_id for f in outcome.flags] == ["not_good"]
+    assert outcome.replies[0].purpose == "safeguarding"
+
+
+def test_a_flag_after_the_end_has_no_step():
+    outcome, _ = _turn("my dad hits me", step="goodbye", ended=True)
+    assert [f.step_id for f in outcome.flags] == [None]
+
+
+def test_a_flag_before_any_checkin_has_no_step_and_no_join_hint():
+    outcome, _ = _turn("my dad hits me", step=None)
+    assert [f.step_id for f in outcome.flags] == [None]
+    assert [m.purpose for m in outcome.replies] == ["safeguarding"]
+
+
+def test_a_flag_after_stop_is_kept_but_nothing_is_said():
+    outcome, _ = _turn("my dad hits me", step="good", opted_out=True)
+    assert [f.step_id for f in outcome.flags] == ["good"]
+    assert outcome.replies == []
+
+
+def test_a_flag_is_stored_with_its_step(sqlite_engine):
+    """On the real store, the flag row holds the step the message answered."""
+    person = Person(sqlite_engine)
+    person.send("DEMO")
+    person.send("yes")
+    person.send("1")
+    person.send("2")
+    person.send("my dad hits me")
+    with sqlite_engine.store.database.engine.connect() as conn:
+        steps = list(conn.scalars(select(SafeguardingFlag.step)))
+    assert steps == ["good"]
+
+
+# -- the less common words ---------------------------------------------------------------
+
+
+def test_pass_skips_the_question():
+    outcome, state = _turn("pass", step="good")
+    assert state.step == "not_good" and outcome.answers == []
+    assert _question(outcome) == "not_good"
+
+
+def test_next_question_skips_the_question():
+    outcome, state = _turn("Next question", step="topic")
+    assert state.step == "another"
+    assert _question(outcome) == "another"
+
+
+def test_undo_goes_back(sqlite_engine):
+    person = Person(sqlite_engine)
+    person.send("DEMO")
+    person.send("yes")
+    person.send("1")
+    replies = person.send("undo")
+    assert [m.purpose for m in replies] == ["reask", "earlier", "flow"]
+    assert replies[-1].step_id == "topic"
+
+
+def test_option_3_picks_the_third_choice():
+    outcome, state = _turn("option 3", step="topic")
+    assert outcome.chosen.key == "health" and outcome.chosen.number == 3
+    assert state.topic == "health" and state.step == "feeling"
+
+
+def test_six_is_not_a_choice_of_five():
+    """'six' is a number word, but the topic list has five choices: asked again."""
+    outcome, state = _turn("six", step="topic")
+    assert outcome.chosen is None and state.step == "topic"
+    assert [m.purpose for m in outcome.replies] == ["reask", "flow"]
+    assert "1 to 5" in outcome.replies[0].text
+
+
+def test_five_as_a_word_picks_the_fifth_choice():
+    outcome, state = _turn("five", step="topic")
+    assert outcome.chosen.key == "more_topics"
+    assert state.step == "topic_more"
