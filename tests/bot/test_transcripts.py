@@ -5,9 +5,9 @@ the text SMS would show), then the `answers` the export must hold (question_id, 
 answer_key, kind, topic) and the safeguarding `flags` raised ("category: phrase").
 Optional: `button` per turn (a payload instead of text; for cards "step:key,key" with
 the turn's `send` as the words), `keeps_nothing: true` for a file where nothing may be
-kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web: the web has buttons, so its words differ) and
-`address`. A file is named flow.scenario.yaml, or flow.scenario.channel.yaml for the same
-scenario played on another channel.
+kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web: the
+web has buttons, so its words differ) and `address`. A file is named flow.scenario.yaml,
+or flow.scenario.channel.yaml for the same scenario played on another channel.
 
 Golden text catches every change of wording; the scenario promises below are checked
 apart from it, so a careless re-recording cannot make a broken behaviour golden.
@@ -195,7 +195,12 @@ def _check_back(script: dict, result: dict) -> None:
             assert before not in answers, f"{before!r} was changed but is still exported"
             changed += 1
     assert changed, "at least one free-text answer is changed with BACK"
-    places = [(row["question_id"], row["topic"]) for row in result["answers"] if row["answer"]]
+    # One row per question and topic, or per card: a card answer is one row per card chosen.
+    places = [
+        (row["question_id"], row["topic"], row["answer_key"])
+        for row in result["answers"]
+        if row["answer"]
+    ]
     assert len(places) == len(set(places)), "only the new answer is exported"
 
 
