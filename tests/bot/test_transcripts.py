@@ -5,9 +5,9 @@ the text SMS would show), then the `answers` the export must hold (question_id, 
 answer_key, kind, topic) and the safeguarding `flags` raised ("category: phrase").
 Optional: `button` per turn (a payload instead of text; for cards "step:key,key" with
 the turn's `send` as the words), `keeps_nothing: true` for a file where nothing may be
-kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web: the
-web has buttons, so its words differ) and `address`. A file is named flow.scenario.yaml,
-or flow.scenario.channel.yaml for the same scenario played on another channel.
+kept, `also` (more check-ins to make, code: flow id), `channel` (sms, console or web:
+the web has buttons, so its words differ) and `address`. A file is named
+flow.scenario.yaml, or flow.scenario.channel.yaml for the same scenario on another channel.
 
 Golden text catches every change of wording; the scenario promises below are checked
 apart from it, so a careless re-recording cannot make a broken behaviour golden.
@@ -243,7 +243,21 @@ def _check_codes(script: dict, result: dict) -> None:
         assert code in replies[sent.index(code)][0]
 
 
+def _check_pictures(script: dict, result: dict) -> None:
+    """A check-in by pictures only: each card is its own row; numbers never become words."""
+    rows = result["answers"]
+    assert {"top", "pants", "better"} <= {row["kind"] for row in rows}
+    cards = [row for row in rows if row["kind"] in ("top", "pants", "better")]
+    assert len(cards) >= 4, "several cards were chosen"
+    for row in cards:
+        assert row["answer_key"] or not row["answer"].replace(" ", "").isdigit()
+    keys = [(row["question_id"], row["answer_key"]) for row in cards if row["answer_key"]]
+    assert len(keys) == len(set(keys)), "each card is kept once"
+    assert result["consent"] == "given" and result["ended"]
+
+
 PROMISES = {
+    "pictures": _check_pictures,
     "back_history": _check_back_history,
     "stop_phrases": _check_stop_phrases,
     "codes": _check_codes,

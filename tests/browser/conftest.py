@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.serve_process import ServeProcess
+from voicebox.storage.services import Services
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE = os.environ.get("VOICEBOX_REQUIRE_BROWSER") == "1"
@@ -99,6 +100,62 @@ def served(chromium, tmp_path_factory) -> Iterator[Served]:
         process.stop()
 
 
+PICTURES_FLOW = Path(__file__).resolve().parents[1] / "flows" / "pictures_test.yaml"
+
+
+@dataclass
+class ServedHere:
+    """The web app served by waitress in this process (so its engine can run a test flow)."""
+
+    base: str
+    services: Services
+
+    def export(self, code: str) -> list[dict[str, str]]:
+        """The export rows of a check-in, as `voicebox export` makes them."""
+        from voicebox.storage.export import export_rows
+
+        return [
+            {key: "" if value is None else str(value) for key, value in row.items()}
+            for row in export_rows(self.services.database, code)
+        ]
+
+
+@pytest.fixture(scope="session")
+def served_pictures(chromium, tmp_path_factory) -> Iterator[ServedHere]:
+    """The web app with the picture cards test flow (tests/flows/pictures_test.yaml) as the
+    check-in PICS. `voicebox serve` runs only the built-in flows, so this one is served by
+    waitress in a thread of the test process, built the way `voicebox serve` builds it."""
+    import threading
+
+    from waitress.server import create_server
+
+    from voicebox.app import build_services, create_app
+    from voicebox.bot.engine import Engine
+    from voicebox.channels.registry import build_channels
+    from voicebox.flows import load_builtin_flows
+    from voicebox.flows.loader import load_flow
+    from voicebox.settings import Settings
+    from voicebox.storage.consultations import create_consultation
+
+    folder = tmp_path_factory.mktemp("pictures")
+    settings = Settings(database_url=f"sqlite:///{folder / 'voicebox.db'}", secret_key=SECRET)
+    channels = build_channels({})
+    services = build_services(settings, channels)
+    services.database.upgrade()
+    flow = load_flow(PICTURES_FLOW)
+    services.engine = Engine([*load_builtin_flows().values(), flow], services.store)
+    create_consultation(services.database, "PICS", flow.id, flow.version, "Say it with pictures")
+    app = create_app(settings=settings, services=services, channels=channels)
+    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="voicebox")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield ServedHere(f"http://127.0.0.1:{server.effective_port}", services)
+    finally:
+        server.close()
+        services.database.dispose()
+
+
 @pytest.fixture(scope="session")
 def browser(chromium):
     """One Chromium for the session; each test gets fresh contexts (fresh cookies)."""
@@ -112,15 +169,28 @@ def browser(chromium):
         launched.close()
 
 
+# Chromium here has speechSynthesis but no voice, and the page shows Read aloud only once
+# a voice is known. Unless a test asks for none, each page is given one (a British one).
+ONE_VOICE = """(() => {
+    if (!window.speechSynthesis) { return; }
+    const voice = {name: 'Test voice', lang: 'en-GB', default: true, localService: true,
+                   voiceURI: 'test-voice'};
+    window.speechSynthesis.getVoices = () => [voice];
+})();"""
+
+
 @pytest.fixture
 def new_context(browser):
-    """Make browser contexts (phone-sized by default), closed after the test."""
+    """Make browser contexts (phone-sized by default, with one speech voice unless
+    voices=False), closed after the test."""
     made = []
 
-    def make(**options):
+    def make(voices: bool = True, **options):
         options.setdefault("viewport", PHONE)
         context = browser.new_context(**options)
         context.set_default_timeout(30_000)
+        if voices:
+            context.add_init_script(ONE_VOICE)
         made.append(context)
         return context
 

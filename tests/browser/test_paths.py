@@ -40,7 +40,7 @@ HEAR_BACK = "Do you want to hear what we do with your answers?"
 CONSENT = "The people who run this group read your answers."
 THE_END = "The people who run this group will talk about what to change."
 NOT_KEPT = "We have not kept your answers."
-HELP = "To talk to a person, ask a grown-up who helps your group."
+HELP = "To talk to a person, ask someone who runs your group."
 BACK = "OK, let us go back."
 STOPPED = "You have stopped."
 WELCOME_BACK = "Welcome back. Here is where you were."
@@ -157,8 +157,8 @@ JOURNEYS: dict[str, Journey] = {
             YES,
             press("More choices", MORE),
             press("Something else", "What part of your life do you want to talk about?"),
-            type_("Drama club", "How do you feel about this part of your life?"),
-            press("Very good", "What is good about this part of your life?"),
+            type_("Drama club", "How do you feel about Drama club?"),  # the topic named
+            press("Very good", "What is good about Drama club?"),
         ],
     ),
     "consent-no-and-start-again": Journey(

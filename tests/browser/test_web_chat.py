@@ -70,7 +70,8 @@ def test_whole_check_in_by_keyboard_alone(served, new_context):
     assert len(rows) == 1 and rows[0]["channel"] == "web" and rows[0]["kind"] == "pants"
 
 
-PAGES_320 = ["/", "/about", "/who-sees-my-answers", "/settings", "/c/NOPE", "/away"]
+# /away comes last: after it the check-in is hidden until the person asks to see it.
+PAGES_320 = ["/", "/about", "/who-sees-my-answers", "/settings", "/c/NOPE"]
 
 
 @pytest.mark.parametrize("size", ["usual", "bigger"])
@@ -106,6 +107,10 @@ def test_no_sideways_scrolling_at_320_pixels(served, new_context, size):
     )
     small = [s for s in sizes if s[2] and "\n" not in s[2]]
     assert small == [], small
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/away", "/c/DEMO"):  # the neutral page, then the check-in hidden after it
+        page.goto(served.base + path)
+        assert no_sideways_scroll(page), path
 
 
 def test_settings_persist_across_reloads(served, new_context):
@@ -118,8 +123,13 @@ def test_settings_persist_across_reloads(served, new_context):
     page.get_by_label("Strong colours: black and white").check()
     page.get_by_label("No, only words").check()
     page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_url("**saved=1")
+    saved = page.get_by_role("status")
+    assert saved.inner_text() == "Your changes are saved."
+    assert focused(page).id == "saved"  # said where the person is looking
+    assert_accessible(page, "after saving")
+    page.get_by_role("link", name="Go back to your check-in").click()
     page.wait_for_url("**/c/DEMO")
-    assert page.get_by_role("status").inner_text() == "Your changes are saved."
     for _ in range(2):
         classes = page.evaluate("document.documentElement.className")
         assert {"text-bigger", "colours-strong", "no-pictures"} <= set(classes.split())

@@ -18,6 +18,7 @@ from voicebox.bot.messages import OutboundMessage
 from voicebox.channels.web.pictures import BUILTIN_SET, load_picture_set
 from voicebox.flows import load_builtin_flows
 from voicebox.storage import outbox
+from voicebox.storage.consultations import create_consultation
 from voicebox.storage.export import export_rows
 from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, TranscriptMessage
 
@@ -125,7 +126,7 @@ def test_posting_to_an_unknown_code_is_a_404_not_a_500(page_client):
     assert page_client.post("/c/SHUT", data={"choice": "consent:yes"}).status_code == 404
     response = page_client.post("/c/NOPE/messages", data={"text": "hi"})
     assert response.status_code == 404
-    assert response.get_json()["status"]
+    assert response.get_json()["messages"][-1]["text"] == "Sorry, we cannot find this check-in."
 
 
 # -- the page, as assistive technology sees it ----------------------------------------------
@@ -150,7 +151,8 @@ def test_first_visit_asks_for_consent_with_picture_buttons(visitor, web_services
     assert len(log) == 1
     current = log[0].with_class("current")
     assert len(current) == 1 and "The people who run this group" in current[0].text()
-    assert [b.text() for b in page.buttons("command")] == ["Go back", "Skip", "Help", "Stop"]
+    # Skip cannot work at consent, so it is not there.
+    assert [b.text() for b in page.buttons("command")] == ["Go back", "Help", "Stop"]
     assert page.doc.by_id("status").get("role") == "status"
     # Nothing is kept before consent but what runs the conversation.
     assert _count(web_services.database, TranscriptMessage.id) == 0
@@ -294,11 +296,9 @@ def test_empty_answer_is_explained_next_to_the_field(visitor):
     assert page.log_texts() == before.log_texts()
     area = page.doc.by_id("answer-text")
     assert area.get("aria-invalid") == "true"
-    assert (
-        page.doc.by_id(area.get("aria-describedby"))
-        .text()
-        .endswith("Please type your answer first, or press Skip.")
-    )
+    error, counter = area.get("aria-describedby").split()
+    assert page.doc.by_id(error).text().endswith("Please type your answer first, or press Skip.")
+    assert page.doc.by_id(counter).text() == "You can write up to 2,000 letters."
     assert page.status_text == "Please type your answer first, or press Skip."
     assert visitor.open().doc.by_id("answer-text").get("aria-invalid") is None
 
@@ -522,7 +522,8 @@ def test_any_input_is_safe(visitor, fields):
     page = visitor.choose("Something else")
     data = {"token": page.field("token"), "nonce": page.field("nonce"), **fields}
     response = visitor.client.post("/c/DEMO", data=data)
-    assert response.status_code == 303
+    too_long = len(fields.get("text", "")) > 2000  # given back at once, in the box
+    assert response.status_code == (400 if too_long else 303)
     page = visitor.open()
     assert page.status == 200
     assert "<script>alert" not in page.html
@@ -546,13 +547,16 @@ def test_broken_form_encoding_is_safe(visitor):
     assert said[-1].endswith("ok")
 
 
-def test_long_answers_are_cut_and_the_person_is_told(visitor, web_services):
-    """10,000 characters: the page says it kept the first part."""
+def test_long_answers_are_cut_by_the_engine_only_when_they_worry_us(visitor, web_services):
+    """A long message with worrying words goes on: the flag is raised, the caring reply given,
+    and the engine says it kept the first part."""
     _through_consent(visitor)
     visitor.choose("More choices")
     visitor.choose("Something else")
-    page = visitor.say("long " * 2000)
-    assert any("kept the first" in text for who, text in page.log_texts() if who == "bot")
+    page = visitor.say("long " * 500 + "I am not safe at home")
+    said = [text for who, text in page.log_texts() if who == "bot"]
+    assert any("kept the first 2,000 letters" in text for text in said)
+    assert len(page.doc.with_class("caring")) == 1
 
 
 def test_message_ids_are_only_kept_for_duplicates(visitor, web_services):
@@ -642,14 +646,15 @@ def test_settings_are_kept_in_a_cookie(visitor):
         "/settings",
         data={"text": "bigger", "colours": "strong", "pictures": "off", "next": "/c/DEMO"},
     )
-    assert response.status_code == 303 and response.headers["Location"] == "/c/DEMO"
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/settings?next=/c/DEMO&saved=1"
     header = next(h for h in response.headers.getlist("Set-Cookie") if "voicebox_look" in h)
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Max-Age" in header
     page = visitor.open()
     classes = page.doc.find_all("html")[0].classes
     assert {"text-bigger", "colours-strong", "no-pictures"} <= classes
     assert all(b.find_all("img") == [] for b in page.buttons("choice"))
-    assert page.status_text == "Your changes are saved."
+    assert page.status_text == ""
     settings = visitor.open("/settings")
     checked = {i.get("id") for i in settings.doc.find_all("input") if "checked" in i.attrs}
     assert checked == {"text-bigger", "colours-strong", "pictures-off"}
@@ -748,3 +753,36 @@ def test_no_page_has_a_horizontal_layout_trap():
     assert "overflow-wrap" in css
     widths = re.findall(r"(?<![-\w])(?:min-)?width:\s*(\d+)px", css)
     assert all(int(w) <= 320 for w in widths), widths
+
+
+def test_another_groups_code_typed_in_the_chat_goes_to_that_check_in(visitor, web_services):
+    """Typing YOUTH2 mid check-in is never an answer: the page moves to YOUTH2's check-in."""
+    flow = web_services.engine.flows["tops_and_pants"]
+    create_consultation(web_services.database, "YOUTH2", flow.id, flow.version, "Youth group")
+    _through_consent(visitor)
+    visitor.choose("School or college")
+    page = visitor.choose("Good")
+    fields = {"token": page.field("token"), "nonce": page.field("nonce")}
+    response = visitor.client.post("/c/DEMO", data={**fields, "text": "YOUTH2", "send": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/c/YOUTH2")
+    moved = Visitor(visitor.client, "YOUTH2").open()
+    said = [text for who, text in moved.log_texts() if who == "bot"]
+    assert said[0].startswith("OK. You have moved to the check-in with the code YOUTH2.")
+    assert moved.choice_words() == ["Yes, that is OK", "No thanks"]
+    assert _count(web_services.database, Answer.id) == 1  # 'Good' kept; YOUTH2 is no answer
+
+
+def test_the_script_is_sent_to_the_new_check_in_page_too(visitor, web_services):
+    """With JavaScript the answer says where to go; the page's script goes there."""
+    flow = web_services.engine.flows["tops_and_pants"]
+    create_consultation(web_services.database, "YOUTH2", flow.id, flow.version, "Youth group")
+    _through_consent(visitor)
+    page = visitor.choose("School or college")
+    fields = {"token": page.field("token"), "nonce": page.field("nonce")}
+    response = visitor.client.post(
+        "/c/DEMO/messages", data={**fields, "text": "join youth2", "send": "1"}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["go"].endswith("/c/YOUTH2")
+    assert response.headers["Cache-Control"] == "no-store"

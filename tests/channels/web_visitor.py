@@ -32,8 +32,11 @@ class Page:
         for turn in log.with_class("turn"):
             who = "bot" if "turn-bot" in turn.classes else "you"
             for msg in turn.with_class("msg"):
-                text = msg.with_class("text")[0].text()
-                found.append((who, text))
+                texts = msg.with_class("text")  # a message of cards alone has none
+                cards = [
+                    li.text() for li in msg.find_all("li") if "said-cards" in li.parent.classes
+                ]
+                found.append((who, texts[0].text() if texts else ", ".join(cards)))
         return found
 
     def field(self, name: str) -> str:

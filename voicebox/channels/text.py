@@ -11,9 +11,10 @@ from voicebox.bot.messages import MAX_MESSAGE_CHARS
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_text(text: str) -> str:
-    """Words as sent, minus control codes and broken characters, in one form, cut to size."""
+def clean_text(text: str, limit: int | None = MAX_MESSAGE_CHARS) -> str:
+    """Words as sent, minus control codes and broken characters, in one form, cut to size
+    (not cut with limit=None: the web chat gives words too long back to the person)."""
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates (from JSON)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", CONTROL.sub("", text))
-    return text[:MAX_MESSAGE_CHARS]
+    return text if limit is None else text[:limit]

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
+from voicebox.bot.messages import (
+    MAX_MESSAGE_CHARS,
+    ChoiceOption,
+    InboundMessage,
+    OutboundMessage,
+)
 from voicebox.bot.results import Question, TurnResult
 from voicebox.channels.text import clean_text
 from voicebox.flows import Flow, Step
@@ -18,6 +23,7 @@ from voicebox.storage.transcripts import TranscriptLine
 
 CHANNEL = "web"
 MAX_PAYLOAD = 80
+MAX_CARDS_PAYLOAD = 600  # "<step_id>:<key>,<key>...": a step id and up to 8 keys of 32
 # The buttons every question has, and the words the engine knows them by.
 COMMANDS: dict[str, tuple[str, str]] = {
     "back": ("Back", "Go back"),
@@ -27,16 +33,46 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "start": ("Start", "Start again"),
 }
 _SENT_AS = {sent: label for sent, label in COMMANDS.values()}
+DONE = "Done"  # the button under cards, and what the log shows when nothing was chosen
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _PHONE = re.compile(r"\b(0800 ?1111|999)\b")
 
 
 @dataclass(frozen=True)
 class Action:
-    """What a person did on the page: pressed a choice, sent words, or a command button."""
+    """What a person did on the page: pressed a choice, sent words, a command button, pressed
+    a card (without the script: the page comes back with it pressed) or Done under cards."""
 
-    kind: str  # choice, text, command
-    value: str
+    kind: str  # choice, text, command, card, cards
+    value: str  # text: the words; choice: its payload; card: "+key" or "-key"; cards: payload
+    words: str = ""  # cards and card: the "Tell us more" words
+    pressed: str = ""  # card: the cards pressed before, as "<step_id>:<key>,<key>"
+
+    @property
+    def typed(self) -> str:
+        """The words typed, whole (to give back when they are too long)."""
+        return self.value if self.kind == "text" else self.words
+
+    @property
+    def sent(self) -> str:
+        """The typed words that go to the engine: at most what any channel sends."""
+        return self.typed[:MAX_MESSAGE_CHARS]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer not sent yet, drawn back into the form: cards pressed and words typed.
+
+    `step` None fits whatever question is open (typed words given back as too long)."""
+
+    keys: tuple[str, ...] = ()
+    text: str = ""
+    step: str | None = None
+    focus: str | None = None  # the card just pressed, to put focus back on
+
+    def fits(self, question: Question) -> bool:
+        """True when this draft is an answer to this question."""
+        return self.step is None or self.step == question.step_id
 
 
 @dataclass
@@ -52,6 +88,8 @@ class Entry:
     kept: bool = True  # False for words written before consent, which are not kept
     at: datetime | None = None
     choices: tuple[ChoiceOption, ...] = ()  # only on the question being asked now
+    many: bool = False  # the question being asked takes one or more cards
+    cards: tuple[ChoiceOption, ...] = ()  # the cards a person's message chose
 
     @property
     def current(self) -> bool:
@@ -78,14 +116,53 @@ def new_id() -> str:
 
 
 def parse_action(form: Mapping[str, str]) -> Action:
-    """The button a form post pressed: a command wins, then a choice, else the words sent."""
+    """The button a form post pressed: a command wins, then a choice, a card, Done under
+    cards, else the words sent."""
     command = str(form.get("command", "")).strip().lower()
     if command in COMMANDS:
         return Action("command", command)
     choice = str(form.get("choice", "")).strip()
     if choice:
         return Action("choice", choice[:MAX_PAYLOAD])
-    return Action("text", clean_text(str(form.get("text", ""))))
+    typed = clean_text(str(form.get("text", "")), limit=None)
+    pressed = str(form.get("cards", "")).strip()[:MAX_CARDS_PAYLOAD]
+    card = str(form.get("card", "")).strip()
+    if card[:1] in ("+", "-") and len(card) > 1:
+        return Action("card", card[:MAX_PAYLOAD], typed, pressed)
+    if form.get("done") is not None and pressed:
+        return Action("cards", pressed, typed)
+    return Action("text", typed)
+
+
+def cards_payload(step_id: str, keys: Iterable[str]) -> str:
+    """The engine's payload for cards: "<step_id>:<key>,<key>"."""
+    return f"{step_id}:{','.join(keys)}"
+
+
+def pressed_cards(action: Action) -> Draft:
+    """The cards pressed after a card's press without the script (and the words typed)."""
+    step, _, listed = action.pressed.partition(":")
+    keys = [key for key in dict.fromkeys(listed.split(",")) if key]
+    key = action.value[1:]
+    if action.value.startswith("+") and key not in keys:
+        keys.append(key)
+    elif action.value.startswith("-") and key in keys:
+        keys.remove(key)
+    return Draft(tuple(keys), action.words, step or None, key)
+
+
+def letters(text: str) -> int:
+    """How many letters of typed words the engine would keep (spaces at the ends do not count)."""
+    return len(text.strip())
+
+
+def counter_text(count: int, limit: int) -> str:
+    """The counter under the answer box: how many letters, and the most there can be."""
+    if count == 0:
+        return f"You can write up to {limit:,} letters."
+    if count > limit:
+        return f"{count:,} of {limit:,} letters. That is {count - limit:,} too many."
+    return f"{count:,} of {limit:,} letters."
 
 
 def valid_nonce(value: Any) -> str | None:
@@ -94,15 +171,26 @@ def valid_nonce(value: Any) -> str | None:
 
 
 def inbound_for(action: Action, address: str, code: str, nonce: str | None) -> InboundMessage:
-    """The engine's message for what the person did."""
+    """The engine's message for what the person did (the page has buttons: "press Skip")."""
+    text, payload = action.sent, None
     if action.kind == "command":
         text = COMMANDS[action.value][0]
-        return InboundMessage(CHANNEL, address, text, message_id=nonce, consultation=code)
-    if action.kind == "choice":
-        return InboundMessage(
-            CHANNEL, address, "", message_id=nonce, payload=action.value, consultation=code
-        )
-    return InboundMessage(CHANNEL, address, action.value, message_id=nonce, consultation=code)
+    elif action.kind in ("choice", "cards"):
+        payload = action.value
+    return InboundMessage(
+        CHANNEL,
+        address,
+        text,
+        message_id=nonce,
+        payload=payload,
+        consultation=code,
+        buttons=True,
+    )
+
+
+def start_message(address: str, code: str) -> InboundMessage:
+    """The message that begins a check-in on its page."""
+    return InboundMessage(CHANNEL, address, "", consultation=code, buttons=True)
 
 
 def choice_words(step: Step | None, key: str | None) -> str | None:
@@ -121,9 +209,55 @@ def you_entry(action: Action, result: TurnResult) -> Entry:
             return Entry("you", result.chosen.words, new_id())
         key = action.value.partition(":")[2]  # a button for a question already passed
         return Entry("you", key or action.value, new_id())
+    if action.kind == "cards":
+        words = action.sent.strip()
+        if result.chosen_cards or words:
+            return Entry("you", words, new_id(), cards=result.chosen_cards)
+        return Entry("you", DONE, new_id())
     if result.consent != "given":
         return Entry("you", "You wrote a message. It is not kept.", new_id(), kept=False)
-    return Entry("you", action.value, new_id())
+    return Entry("you", action.sent, new_id())
+
+
+def pressed_entry(action: Action, flow: Flow | None) -> Entry:
+    """What the person did, as their message in the log, when the engine did not take it
+    (the check-in had closed): a choice by its words, typed words as typed."""
+    if action.kind == "command":
+        return Entry("you", COMMANDS[action.value][1], new_id())
+    if action.kind == "choice":
+        step_id, _, key = action.value.partition(":")
+        steps = flow.steps if flow is not None else {}
+        return Entry("you", choice_words(steps.get(step_id), key) or key or action.value, new_id())
+    if action.kind == "cards":
+        step_id, _, keys = action.value.partition(":")
+        step = flow.steps.get(step_id) if flow is not None else None
+        cards = step_cards(step, keys.split(","))
+        words = action.sent.strip()
+        return Entry("you", words if cards or words else DONE, new_id(), cards=cards)
+    return Entry("you", action.sent.strip() or "You pressed Send.", new_id())
+
+
+def step_cards(step: Step | None, keys: Iterable[str]) -> tuple[ChoiceOption, ...]:
+    """A step's cards with these keys, in the order given, as the page shows them."""
+    if step is None:
+        return ()
+    numbered = {c.key: (n, c) for n, c in enumerate(step.choices, start=1)}
+    cards = []
+    for key in keys:
+        if key in numbered:
+            number, card = numbered[key]
+            symbol = card.symbol
+            cards.append(
+                ChoiceOption(
+                    number,
+                    card.key,
+                    card.words,
+                    symbol.emoji if symbol else "",
+                    symbol.picture if symbol else "",
+                    f"{step.id}:{card.key}",
+                )
+            )
+    return tuple(cards)
 
 
 def entries_from_replies(replies: Iterable[OutboundMessage]) -> list[Entry]:
@@ -137,7 +271,13 @@ def entries_from_transcript(lines: Iterable[TranscriptLine], flow: Flow | None) 
     steps = flow.steps if flow is not None else {}
     for line in lines:
         if line.direction == "in":
-            words = line.text or choice_words(steps.get(line.step or ""), line.choice_key)
+            step = steps.get(line.step or "")
+            if step is not None and step.is_cards:  # cards, words, or Done with nothing
+                cards = step_cards(step, (line.choice_key or "").split(","))
+                text = line.text if cards else _SENT_AS.get(line.text, line.text) or DONE
+                entries.append(Entry("you", text, f"m{line.id}", at=line.created_at, cards=cards))
+                continue
+            words = line.text or choice_words(step, line.choice_key)
             text = _SENT_AS.get(words or "", words or line.choice_key or "")
             if text:
                 entries.append(Entry("you", text, f"m{line.id}", at=line.created_at))
@@ -174,18 +314,26 @@ def attach_question(entries: list[Entry], question: Question, always: bool = Tru
     message from Voicebox (so an empty answer adds nothing)."""
     for entry in entries:
         if entry.current:
-            entry.choices = ()
+            entry.choices, entry.many = (), False
             if entry.purpose == "current":
                 entry.purpose = "flow"
     last = entries[-1] if entries else None
     if last is not None and last.who == "bot" and not last.note and last.step == question.step_id:
-        last.choices = question.choices
+        last.choices, last.many = question.choices, question.is_cards
         last.purpose = "current"
         return
     if not always and not any(e.who == "bot" for e in entries):
         return
     entries.append(
-        Entry("bot", question.text, new_id(), "current", question.step_id, choices=question.choices)
+        Entry(
+            "bot",
+            question.text,
+            new_id(),
+            "current",
+            question.step_id,
+            choices=question.choices,
+            many=question.is_cards,
+        )
     )
 
 
@@ -205,9 +353,11 @@ def speak_text(entry: Entry) -> str:
     words = [c.words for c in entry.choices]
     if not words:
         return entry.text
+    choose = "You can choose one or more" if entry.many else "You can choose"
     if len(words) == 1:
-        return f"{entry.text} You can choose: {words[0]}."
-    return f"{entry.text} You can choose: {', '.join(words[:-1])}, or {words[-1]}."
+        return f"{entry.text} {choose}: {words[0]}."
+    joined = ", ".join(words[:-1])
+    return f"{entry.text} {choose}: {joined}, or {words[-1]}."
 
 
 def phone_parts(text: str) -> list[tuple[str, str | None]]:
@@ -255,6 +405,6 @@ def from_session(rows: Any) -> list[Entry]:
 def without_choices(entries: Iterable[Entry]) -> list[Entry]:
     """Copies with no question marked as current (for keeping)."""
     return [
-        replace(e, choices=(), purpose="flow" if e.purpose == "current" else e.purpose)
+        replace(e, choices=(), many=False, purpose="flow" if e.purpose == "current" else e.purpose)
         for e in entries
     ]

@@ -29,11 +29,12 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from voicebox.bot.messages import ChoiceOption, InboundMessage
+from voicebox.bot.engine import MAX_ANSWER_CHARS
+from voicebox.bot.messages import ChoiceOption
 from voicebox.bot.results import Question, TurnResult
 from voicebox.bot.state import ConsultationRef
 from voicebox.channels.web import chat
-from voicebox.channels.web.chat import CHANNEL, Action, Entry
+from voicebox.channels.web.chat import CHANNEL, Action, Draft, Entry
 from voicebox.channels.web.looks import COOKIE, COOKIE_DAYS, Look
 from voicebox.channels.web.pictures import BUILTIN_SET, PictureSet, find_picture, picture_sets
 from voicebox.channels.web.settings import WebSettings
@@ -54,8 +55,12 @@ blueprint = Blueprint(
 _SETTINGS = "voicebox.web"
 _WEB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 EMPTY_ANSWER = "Please type your answer first, or press Skip."
+TOO_LONG = "Your answer has {count} letters. The most is {limit}. Please make it shorter."
 TRY_AGAIN = "Sorry, that did not work. Please try again."
-SAVED = "Your changes are saved."
+CLOSED = "Sorry, this check-in has closed. Thank you for wanting to take part."
+NOT_FOUND = "Sorry, we cannot find this check-in."
+# Pictures and the style sheet may be kept by the browser; nothing else from the web chat.
+_CACHEABLE = frozenset({"web.static", "web.picture"})
 
 
 def set_up(app: Flask, settings: WebSettings) -> None:
@@ -135,9 +140,12 @@ def _page(template: str, http_status: int = 200, **context: Any) -> BaseResponse
     return make_response(render_template(template, look=_look(), **context), http_status)
 
 
-def _private(response: BaseResponse) -> BaseResponse:
-    """Pages with a person's answers are never kept in a cache (shared tablets)."""
-    response.headers["Cache-Control"] = "no-store"
+@blueprint.after_request
+def _never_kept(response: BaseResponse) -> BaseResponse:
+    """No page, answer or redirect of the web chat is kept in a cache (shared tablets): after
+    Exit this page, Back cannot show a copy. Only pictures and static files are kept."""
+    if request.endpoint not in _CACHEABLE:
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -158,9 +166,28 @@ class ChatView:
 
     info: Checkin
     entries: list[Entry] = field(default_factory=list)
-    mode: str = "none"  # choice, text, ended, stopped, none
+    mode: str = "none"  # choice, cards, text, ended, stopped, closed, none
     question: Question | None = None
     asks_consent: bool = False
+    resumes: bool = False  # Start again goes on from where the person stopped
+    pressed: tuple[str, ...] = ()  # cards shown pressed, in the order they are shown
+    typed: str = ""  # words in the text box: given back, or the earlier answer after Go back
+    focus_card: str | None = None  # the card pressed without the script: focus goes back to it
+
+    @property
+    def pressed_payload(self) -> str:
+        """The cards pressed, as the engine's payload (the form's hidden field)."""
+        return chat.cards_payload(self.question.step_id if self.question else "", self.pressed)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an answer was not sent, said next to the answer box."""
+
+    words: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
 
 
 def _mode(result: TurnResult) -> str:
@@ -169,17 +196,35 @@ def _mode(result: TurnResult) -> str:
     if result.ended:
         return "ended"
     if result.question is not None:
+        if result.question.is_cards:
+            return "cards"
         return "choice" if result.question.has_choices else "text"
     return "none"
 
 
-def _view(info: Checkin, entries: list[Entry], result: TurnResult, always: bool) -> ChatView:
-    """The view of a check-in, with the question being asked now marked in the entries."""
+def _view(
+    info: Checkin,
+    entries: list[Entry],
+    result: TurnResult,
+    always: bool,
+    draft: Draft | None = None,
+) -> ChatView:
+    """The view of a check-in, with the question being asked now marked in the entries, and
+    its answer form filled in: a draft given back, else the earlier answer (after Go back)."""
     question = result.question
-    if question is not None:
-        chat.attach_question(entries, question, always=always)
-    asks_consent = question is not None and question.kind == "consent"
-    return ChatView(info, entries, _mode(result), question, asks_consent)
+    view = ChatView(info, entries, _mode(result), question)
+    view.resumes = result.opted_out and result.consultation is not None and not result.ended
+    if question is None:
+        return view
+    chat.attach_question(entries, question, always=always)
+    view.asks_consent = question.kind == "consent"
+    if draft is not None and draft.fits(question):
+        keys, view.typed, view.focus_card = set(draft.keys), draft.text, draft.focus
+    else:
+        keys, view.typed = set(question.earlier), question.earlier_text
+    if question.is_cards:
+        view.pressed = tuple(c.key for c in question.choices if c.key in keys)
+    return view
 
 
 def _session_entries(code: str, result: TurnResult) -> list[Entry]:
@@ -205,6 +250,18 @@ def _remember(code: str, result: TurnResult, new: list[Entry]) -> None:
     session["last"] = {"code": code, "entries": chat.to_session(kept), "declined": declined}
 
 
+def _moved_to(code: str, result: TurnResult) -> str | None:
+    """The page of the check-in a typed code moved the person to, if it is another one."""
+    found = result.consultation
+    if found is None or found.code == code or not result.started:
+        return None
+    return url_for("web.chat_page", code=found.code)
+
+
+def _new_code(result: TurnResult) -> str:
+    return result.consultation.code if result.consultation is not None else ""
+
+
 def _declined(code: str) -> bool:
     """True when this visitor said no to this check-in (so nothing of it is kept)."""
     last = session.get("last")
@@ -212,7 +269,7 @@ def _declined(code: str) -> bool:
 
 
 def _start(code: str, address: str) -> TurnResult:
-    return _services().engine.handle(InboundMessage(CHANNEL, address, "", consultation=code))
+    return _services().engine.handle(chat.start_message(address, code))
 
 
 def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
@@ -222,28 +279,148 @@ def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
     return [chat.you_entry(action, result), *chat.entries_from_replies(result.replies)]
 
 
+def _refused(action: Action) -> tuple[Problem, Draft | None]:
+    """Why typed words are not sent on to the engine (nothing typed, or more than it keeps),
+    and the answer to give back into the form.
+
+    A long message with worrying words in it still goes: the engine raises the flag and gives
+    the caring reply (and says it kept only the first part). Cards with nothing chosen and
+    nothing typed go too: the engine asks again kindly."""
+    if action.kind not in ("text", "cards"):
+        return Problem(), None
+    count = chat.letters(action.typed)
+    if count == 0 and action.kind == "text":
+        return Problem(EMPTY_ANSWER), None
+    if count <= MAX_ANSWER_CHARS or _services().engine.phrases.find(action.sent) is not None:
+        return Problem(), None
+    words = TOO_LONG.format(count=f"{count:,}", limit=f"{MAX_ANSWER_CHARS:,}")
+    if action.kind == "cards":
+        step, _, keys = action.value.partition(":")
+        return Problem(words), Draft(tuple(keys.split(",")), action.typed, step)
+    return Problem(words), Draft(text=action.typed)
+
+
 def _not_found(closed: bool) -> BaseResponse:
     return _page("web/not_found.html", 404, closed=closed)
 
 
-def _render_chat(view: ChatView, status: str = "", error: bool = False, focus: bool = False):
+def _fragments(view: ChatView, problem: Problem) -> dict[str, Any]:
+    """What the chat templates need besides the log: the form's fields and helpers."""
+    return {
+        "info": view.info,
+        "view": view,
+        "error": bool(problem),
+        "error_text": problem.words,
+        "answer_limit": MAX_ANSWER_CHARS,
+        "counter_text": chat.counter_text,
+        "token": _token(),
+        "nonce": secrets.token_urlsafe(12),
+        "picture_url": _picture_url,
+        "speak_text": chat.speak_text,
+        "phone_parts": chat.phone_parts,
+    }
+
+
+def _render_chat(
+    view: ChatView,
+    status: str = "",
+    problem: Problem = Problem(),
+    focus: bool = False,
+    http_status: int = 200,
+) -> BaseResponse:
     turns = chat.group_turns(view.entries)
     latest = next((t for t in reversed(turns) if t.who == "bot"), None)
     return _page(
         "web/chat.html",
-        info=view.info,
+        http_status,
         turns=turns,
-        view=view,
         latest_id=latest.id if latest else None,
         autofocus=focus,
-        status=status,
-        error=error,
-        token=_token(),
-        nonce=secrets.token_urlsafe(12),
-        picture_url=_picture_url,
-        speak_text=chat.speak_text,
-        phone_parts=chat.phone_parts,
+        status=problem.words or status,
+        **_fragments(view, problem),
     )
+
+
+def _show_chat(
+    code: str,
+    status: str = "",
+    problem: Problem = Problem(),
+    focus: bool = False,
+    http_status: int = 200,
+    draft: Draft | None = None,
+) -> BaseResponse:
+    """The check-in: where the person is (starting it on a first GET), in one read."""
+    services = _services()
+    address = _address()
+    with services.database.reading() as conn:
+        info = find_consultation(conn, code)
+        if info is None or info.status != "open":
+            return _not_found(closed=info is not None)
+        place = read_place(conn, services.secret, CHANNEL, address, info.code)
+        state = place.state
+        lines = []
+        if state is not None and place.conversation_id is not None and state.consent == "given":
+            lines = read_transcript(conn, place.conversation_id)
+        notes: list[outbox.Delivered] = []
+        waiting = False
+        if place.participant_id is not None:
+            waiting = outbox.waiting(conn, place.participant_id, CHANNEL)
+            if not place.opted_out:
+                notes = outbox.delivered(conn, place.participant_id, CHANNEL)
+    checkin = Checkin(info.code, info.title)
+    if state is None and _declined(info.code):  # they said no: show the goodbye, start nothing
+        result = TurnResult(consent="declined", ended=True)
+    elif state is None and not place.opted_out and request.method == "GET":  # HEAD: nothing
+        result = _start(info.code, address)
+        _remember(info.code, result, chat.entries_from_replies(result.replies))
+    else:
+        result = services.engine.describe(state, place.opted_out, buttons=True)
+    if waiting and place.participant_id is not None:  # a write only when something waits
+        if place.opted_out:  # after STOP nothing is shown: what waits is cancelled
+            outbox.cancel(services.database, place.participant_id, outbox.STOPPED)
+        else:
+            notes += outbox.take(services.database, place.participant_id, CHANNEL)
+    flow = services.engine.flows.get(state.consultation.flow_id) if state else None
+    entries = chat.merge_by_time(
+        chat.entries_from_transcript(lines, flow),
+        [chat.note_entry(n.id, n.message, n.created_at) for n in notes],
+    )
+    entries += _session_entries(info.code, result)
+    view = _view(checkin, entries, result, always=True, draft=draft)
+    return _render_chat(view, status, problem, focus, http_status)
+
+
+def _hidden(code: str) -> BaseResponse:
+    """After Exit this page: the check-in stays hidden until the person asks to see it."""
+    found = get_consultation(_services().database, code)
+    if found is None or found.status != "open":
+        return _not_found(closed=found is not None)
+    return _page("web/hidden.html", code=found.code)
+
+
+def _closed_json(action: Action, flow_id: str | None) -> tuple[BaseResponse, int]:
+    """The script's answer when the check-in has closed (flow_id given) or is gone: what the
+    person pressed, then why it did not count, in the log; and the answer buttons go."""
+    flow = _services().engine.flows.get(flow_id) if flow_id else None
+    words = CLOSED if flow_id else NOT_FOUND
+    entries = [chat.pressed_entry(action, flow), Entry("bot", words, chat.new_id(), "notice")]
+    turns = chat.group_turns(entries)
+    context = {
+        "look": _look(),
+        "speak_text": chat.speak_text,
+        "phone_parts": chat.phone_parts,
+        "picture_url": _picture_url,
+    }
+    body = {
+        "error": "not_found",
+        "messages": [_message_json(e) for e in entries],
+        "log_html": render_template("web/_turns.html", turns=turns, **context),
+        "answer_html": render_template("web/_closed.html"),
+        "focus": turns[-1].id,
+        "mode": "closed",
+        "status": "",
+    }
+    return jsonify(body), 404
 
 
 # -- routes ----------------------------------------------------------------------------
@@ -278,71 +455,56 @@ def join() -> BaseResponse:
 @blueprint.get("/c/<code>")
 def chat_page(code: str) -> BaseResponse:
     """The check-in: where the person is (starting it the first time), in one read."""
-    services = _services()
-    address = _address()
-    with services.database.reading() as conn:
-        info = find_consultation(conn, code)
-        if info is None or info.status != "open":
-            return _private(_not_found(closed=info is not None))
-        place = read_place(conn, services.secret, CHANNEL, address, info.code)
-        state = place.state
-        lines = []
-        if state is not None and place.conversation_id is not None and state.consent == "given":
-            lines = read_transcript(conn, place.conversation_id)
-        notes: list[outbox.Delivered] = []
-        waiting = False
-        if place.participant_id is not None:
-            waiting = outbox.waiting(conn, place.participant_id, CHANNEL)
-            if not place.opted_out:
-                notes = outbox.delivered(conn, place.participant_id, CHANNEL)
-    checkin = Checkin(info.code, info.title)
-    if state is None and _declined(info.code):  # they said no: show the goodbye, start nothing
-        result = TurnResult(consent="declined", ended=True)
-    elif state is None and not place.opted_out and request.method == "GET":  # HEAD: nothing
-        result = _start(info.code, address)
-        _remember(info.code, result, chat.entries_from_replies(result.replies))
-    else:
-        result = services.engine.describe(state, place.opted_out)
-    if waiting and place.participant_id is not None:  # a write only when something waits
-        if place.opted_out:  # after STOP nothing is shown: what waits is cancelled
-            outbox.cancel(services.database, place.participant_id, outbox.STOPPED)
-        else:
-            notes += outbox.take(services.database, place.participant_id, CHANNEL)
-    flow = services.engine.flows.get(state.consultation.flow_id) if state else None
-    entries = chat.merge_by_time(
-        chat.entries_from_transcript(lines, flow),
-        [chat.note_entry(n.id, n.message, n.created_at) for n in notes],
-    )
-    entries += _session_entries(info.code, result)
+    if session.get("away"):
+        return _hidden(code)
     status = session.pop("status", "")
-    error = bool(session.pop("error", False))
+    status = status if isinstance(status, str) else ""
+    problem = Problem(status) if session.pop("error", False) else Problem()
     focus = bool(session.pop("focus", False))
-    view = _view(checkin, entries, result, always=True)
-    return _private(_render_chat(view, status if isinstance(status, str) else "", error, focus))
+    return _show_chat(code, status, problem, focus)
+
+
+@blueprint.post("/c/<code>/show")
+def show(code: str) -> BaseResponse:
+    """Show the check-in again after Exit this page."""
+    if _token_ok(request.form):
+        session.pop("away", None)
+    return redirect(url_for("web.chat_page", code=code.strip().upper()), 303)
 
 
 @blueprint.post("/c/<code>")
 def chat_post(code: str) -> BaseResponse:
-    """An answer from the page without JavaScript: one write, then back to the page."""
+    """An answer from the page without JavaScript: one write, then back to the page.
+
+    Words too long to keep are not sent: the page comes back at once with them in the box."""
     address = _address()
     code = code.strip().upper()
     target = url_for("web.chat_page", code=code)
     if not _token_ok(request.form):
         found = get_consultation(_services().database, code)
         if found is None or found.status != "open":
-            return _private(_not_found(closed=found is not None))
+            return _not_found(closed=found is not None)
         session["status"] = TRY_AGAIN
         return redirect(target, 303)
     action = chat.parse_action(request.form)
-    if action.kind == "text" and not action.value.strip():
-        session["status"] = EMPTY_ANSWER
+    if action.kind == "card":  # a card pressed: the page again at once, with it pressed
+        return _show_chat(code, draft=chat.pressed_cards(action))
+    problem, draft = _refused(action)
+    if draft is not None:  # kept in the form: too big for the session cookie, so no redirect
+        return _show_chat(code, problem=problem, http_status=400, draft=draft)
+    if problem:
+        session["status"] = problem.words
         session["error"] = True
     else:
         result = _services().engine.handle(
             chat.inbound_for(action, address, code, chat.valid_nonce(request.form.get("nonce")))
         )
         if _open_checkin(result) is None:
-            return _private(_not_found(closed=result.consultation is not None))
+            return _not_found(closed=result.consultation is not None)
+        moved = _moved_to(code, result)
+        if moved is not None:  # they typed another group's code: that check-in's page
+            _remember(_new_code(result), result, _new_entries(action, result))
+            return redirect(moved, 303)
         _remember(code, result, _new_entries(action, result))
     session["focus"] = True
     return redirect(target, 303)
@@ -354,58 +516,54 @@ def messages(code: str) -> tuple[BaseResponse, int]:
     services = _services()
     address = _address()
     code = code.strip().upper()
-    not_found = {"error": "not_found", "status": "Sorry, this check-in is not open."}
-    if not _token_ok(request.form):
-        if not _is_open(code):
-            return _private(jsonify(not_found)), 404
-        return _private(jsonify(error="try_again", status=TRY_AGAIN)), 400
     action = chat.parse_action(request.form)
-    status = ""
+    if not _token_ok(request.form):
+        found = get_consultation(services.database, code)
+        if found is None or found.status != "open":
+            return _closed_json(action, found.flow_id if found else None)
+        return jsonify(error="try_again", status=TRY_AGAIN), 400
+    problem, draft = _refused(action)
+    if action.kind == "card":  # the script presses cards itself; this is only a fallback
+        draft = chat.pressed_cards(action)
     entries: list[Entry] = []
-    if action.kind == "text" and not action.value.strip():  # said kindly, nothing is sent
-        status = EMPTY_ANSWER
+    if problem or draft is not None:  # said kindly, nothing is sent
         with services.database.reading() as conn:
             found = find_consultation(conn, code)
             place = read_place(conn, services.secret, CHANNEL, address, code)
         if found is None or found.status != "open":
-            return _private(jsonify(not_found)), 404
+            return _closed_json(action, found.flow_id if found else None)
         info = Checkin(found.code, found.title)
-        result = services.engine.describe(place.state, place.opted_out)
+        result = services.engine.describe(place.state, place.opted_out, buttons=True)
     else:
         nonce = chat.valid_nonce(request.form.get("nonce"))
         result = services.engine.handle(chat.inbound_for(action, address, code, nonce))
         checkin = _open_checkin(result)
         if checkin is None:
-            return _private(jsonify(not_found)), 404
+            closed = result.consultation
+            return _closed_json(action, closed.flow_id if closed else None)
+        moved = _moved_to(code, result)
+        if moved is not None:  # the script goes to that check-in's page
+            _remember(_new_code(result), result, _new_entries(action, result))
+            return jsonify(go=moved), 200
         info = Checkin(checkin.code, checkin.title)
         entries = _new_entries(action, result)
         _remember(code, result, entries)
         if entries and not result.opted_out:
             notes = outbox.take_waiting(services.database, services.secret, CHANNEL, address)
             entries += [chat.note_entry(n.id, n.message, n.created_at) for n in notes]
-    view = _view(info, entries, result, always=False)
+    view = _view(info, entries, result, always=False, draft=draft)
     turns = chat.group_turns(entries)
     first_bot = next((t for t in turns if t.who == "bot"), None)
-    context = {
-        "info": info,
-        "view": view,
-        "look": _look(),
-        "error": bool(status),
-        "token": _token(),
-        "nonce": secrets.token_urlsafe(12),
-        "picture_url": _picture_url,
-        "speak_text": chat.speak_text,
-        "phone_parts": chat.phone_parts,
-    }
+    context = {"look": _look(), **_fragments(view, problem)}
     body = {
         "messages": [_message_json(e) for e in entries],
         "log_html": render_template("web/_turns.html", turns=turns, **context),
         "answer_html": render_template("web/_answer.html", **context),
         "focus": first_bot.id if first_bot else None,
         "mode": view.mode,
-        "status": status,
+        "status": problem.words,
     }
-    return _private(jsonify(body)), 200
+    return jsonify(body), 200
 
 
 def _message_json(entry: Entry) -> dict[str, Any]:
@@ -417,6 +575,7 @@ def _message_json(entry: Entry) -> dict[str, Any]:
         "step": entry.step,
         "note": entry.note,
         "choices": [{"key": c.key, "words": c.words, "payload": c.payload} for c in entry.choices],
+        "cards": [{"key": c.key, "words": c.words} for c in entry.cards],
     }
 
 
@@ -453,11 +612,9 @@ def settings() -> BaseResponse:
     if request.method == "GET":
         return _page("web/settings.html", back=back, saved=bool(request.args.get("saved")))
     look = Look.from_form(request.form)
-    if back.startswith("/c/"):
-        session["status"] = SAVED
-        response = redirect(back, 303)
-    else:
-        response = redirect(url_for("web.settings", next=back, saved=1), 303)
+    # Back to this page, where the person is looking: "saved" next to the Save button, and
+    # the new look to see at once.
+    response = redirect(url_for("web.settings", next=back, saved=1), 303)
     response.set_cookie(
         COOKIE,
         look.to_cookie(),
@@ -480,4 +637,6 @@ def forget() -> BaseResponse:
 @blueprint.get("/away")
 def away() -> BaseResponse:
     """A plain page with nothing about Voicebox on it, for the Exit this page button."""
-    return _private(make_response(render_template("web/away.html")))
+    if "web_id" in session:  # Back shows no answers until the person asks to see them
+        session["away"] = True
+    return make_response(render_template("web/away.html"))
