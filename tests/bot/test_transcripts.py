@@ -195,7 +195,12 @@ def _check_back(script: dict, result: dict) -> None:
             assert before not in answers, f"{before!r} was changed but is still exported"
             changed += 1
     assert changed, "at least one free-text answer is changed with BACK"
-    places = [(row["question_id"], row["topic"]) for row in result["answers"] if row["answer"]]
+    # One row per question and topic, or per card: a card answer is one row per card chosen.
+    places = [
+        (row["question_id"], row["topic"], row["answer_key"])
+        for row in result["answers"]
+        if row["answer"]
+    ]
     assert len(places) == len(set(places)), "only the new answer is exported"
 
 
