@@ -78,6 +78,11 @@ BROKEN = [
         f"step 'feeling': SMS text is 178 characters when the topic is '{TOPIC}'; 160 is the most",
     ),
     (
+        "typed_topic_sentence_too_long",
+        "step 'feeling': sentence \"How do you feel about xx ...\" has 16 words "
+        "when the topic typed has 6 words; 15 is the most",
+    ),
+    (
         "command_word",
         "step 'ask': choice 'no': typing 'Go back' means BACK everywhere, "
         "so it never picks this choice",
@@ -142,6 +147,45 @@ def test_builtin_flows_are_checked_for_every_topic():
     flow = next(load_flow(p) for p in builtin_flow_paths() if p.stem == "tops_and_pants")
     assert "{topic}" in flow.step("good").text
     assert check_flow(flow) == []
+
+
+def _good_flow_with_help(tmp_path: Path, help_line: str) -> Path:
+    """good.yaml with a flow-level `help:` line."""
+    text = (FIXTURES / "good.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "helped.yaml"
+    path.write_text(text.replace("start: ask\n", f"start: ask\nhelp: {help_line}\n"), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("help_line", "expected"),
+    [
+        ("Voicebox asks how your club is going.", []),
+        # 58 letters is the most: HELP then says how to skip, stop and reach a person.
+        ("Voicebox asks what is going well and what could be better.", []),
+        (
+            "Voicebox asks what is going well for you, and what could be better.",
+            [
+                "help: SMS text is 168 characters; 160 is the most",
+                "help: SMS text is 169 characters; 160 is the most",
+            ],
+        ),
+        (
+            "Voicebox asks about the club. It is quick.",
+            ["help: must be one sentence: HELP goes on to say how to skip and stop"],
+        ),
+        (
+            "Voicebox asks about your consultation.",
+            ["help: uses the jargon word 'consultation'; say it in plain words"],
+        ),
+    ],
+)
+def test_a_flows_help_line_is_checked(tmp_path, help_line, expected):
+    """A flow's own HELP sentence: plain words, one sentence, and HELP in one SMS."""
+    path = _good_flow_with_help(tmp_path, help_line)
+    flow = load_flow(path)
+    assert flow.help == help_line
+    assert check_files([path]) == [f"{path}: {line}" for line in expected]
 
 
 def _good_flow_with(tmp_path: Path, question: str) -> Path:

@@ -19,7 +19,13 @@ from voicebox.bot.easyread import (
     word_count,
     word_problems,
 )
-from voicebox.bot.engine import EARLIER_CHARS, MAX_ANSWER_CHARS, question_message, render_text
+from voicebox.bot.engine import (
+    EARLIER_CHARS,
+    MAX_ABOUT_WORDS,
+    MAX_ANSWER_CHARS,
+    question_message,
+    render_text,
+)
 from voicebox.bot.matching import choice_index, normalize
 from voicebox.bot.messages import OutboundMessage
 from voicebox.bot.words import command_word
@@ -49,7 +55,14 @@ REPLY_SAMPLES = {
 REPLY_LONGEST = {**REPLY_SAMPLES, "code": "X" * 32, "answer": "x" * EARLIER_CHARS}
 
 
+# A typed topic ("Something else", a `sets_topic` step) in questions is never longer than
+# the default words, which every question is checked with; but it can have more words.
+TYPED_ABOUT = " ".join(["xx"] * MAX_ABOUT_WORDS)
+
+
 def _topic_note(about: str | None) -> str:
+    if about == TYPED_ABOUT:
+        return f" when the topic typed has {MAX_ABOUT_WORDS} words"
     return f" when the topic is '{about}'" if about else ""
 
 
@@ -96,7 +109,8 @@ def _abouts(flow: Flow, step: Step) -> list[str | None]:
     """How a step can be filled in: no topic (the default words), then every topic."""
     if "{topic}" not in step.full_text:
         return [None]
-    return [None, *topic_phrases(flow)]
+    typed = [TYPED_ABOUT] if any(each.sets_topic for each in flow.steps.values()) else []
+    return [None, *topic_phrases(flow), *typed]
 
 
 def _step_text_problems(flow: Flow, step: Step) -> list[str]:
@@ -186,7 +200,20 @@ def check_flow(flow: Flow) -> list[Problem]:
             if str(problem) not in seen:
                 seen.add(str(problem))
                 problems.append(problem)
+    problems += [Problem(where, None, f"help: {message}") for message in _help_problems(flow)]
     return problems
+
+
+def _help_problems(flow: Flow) -> list[str]:
+    """The flow's `help:` sentence, as HELP says it: plain words, and the reply in one text."""
+    if not flow.help:
+        return []
+    found = language_problems(flow.help)
+    if len(sentences(flow.help)) > 1:
+        found.append("must be one sentence: HELP goes on to say how to skip and stop")
+    for how in (engine_replies.HELP_HOW, engine_replies.HELP_HOW_BUTTONS):
+        found += message_problems(OutboundMessage(f"{flow.help} {how}"))
+    return list(dict.fromkeys(found))
 
 
 def _placeholders(text: str) -> set[str]:

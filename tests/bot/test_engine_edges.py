@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.bot.conftest import Person
+from voicebox.bot import replies
 from voicebox.bot.engine import Engine
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.ports import TurnContext
@@ -228,3 +229,57 @@ def test_five_as_a_word_picks_the_fifth_choice():
     outcome, state = _turn("five", step="topic")
     assert outcome.chosen.key == "more_topics"
     assert state.step == "topic_more"
+
+
+# -- HELP in the check-in's own words ---------------------------------------------------
+
+
+def test_help_in_four_cornerstones_uses_its_own_words():
+    """four_cornerstones asks what is going well: its HELP says so, then how to skip and stop."""
+    outcome, _ = _turn("help", "welcome_well", ref=CORNER)
+    help_text = outcome.replies[0].text
+    assert help_text == (
+        "Voicebox asks what is going well and what could be better. "
+        "Send SKIP to skip a question, or STOP to stop. "
+        "To talk to a person, ask someone who runs your group."
+    )
+    assert outcome.replies[0].purpose == "help"
+    assert _question(outcome) == "welcome_well"
+
+
+def test_help_on_buttons_says_press_in_the_flows_words():
+    """On the web, the same flow's HELP says press Skip, never send SKIP."""
+    outcome, _ = _turn("help", "welcome_well", ref=CORNER, buttons=True)
+    assert outcome.replies[0].text.startswith("Voicebox asks what is going well")
+    assert "Press Skip to skip a question, or Stop to stop." in outcome.replies[0].text
+    assert "SKIP" not in outcome.replies[0].text
+
+
+def test_help_in_a_flow_with_no_help_line_uses_the_general_words():
+    """tops_and_pants has no `help:`: HELP is the general reply, on each kind of channel."""
+    outcome, _ = _turn("help", "topic")
+    assert outcome.replies[0].text == replies.HELP
+    outcome, _ = _turn("help", "topic", buttons=True)
+    assert outcome.replies[0].text == replies.HELP_BUTTONS
+
+
+def test_help_before_any_checkin_is_the_general_reply():
+    """No check-in yet: the general HELP, whatever flows say."""
+    outcome, _ = _turn("help", None)
+    assert [m.text for m in outcome.replies] == [replies.HELP]
+
+
+def test_digits_in_other_forms_at_a_cards_question():
+    """"¹", "①" and Arabic-Indic digits are numbers, as for one choice; "𐩀" is words."""
+    pics = ConsultationRef(code="PICS", flow_id="tops_and_pants_pictures", flow_version=1)
+    for text, keys in [
+        ("\u00b9", ["kind_people"]),
+        ("\u2460 \u00b3", ["kind_people", "listened_to"]),
+        ("\u0661 3", ["kind_people", "listened_to"]),
+    ]:
+        outcome, _ = _turn(text, "good", ref=pics)
+        assert [row.answer_key for row in outcome.answers] == keys, text
+    # A Kharosthi digit: a digit to Python, but no number; kept as the person's words.
+    outcome, _ = _turn("\U00010a40", "good", ref=pics)
+    assert [row.answer for row in outcome.answers] == ["\U00010a40"]
+    assert _question(outcome) == "not_good"

@@ -357,13 +357,37 @@ def test_something_else_uses_the_typed_topic_in_questions_and_the_export(texter)
     assert [row["question"] for row in rows][-1] == "What is good about swimming club?"
 
 
+@pytest.mark.parametrize(
+    ("typed", "asked_about"),
+    [
+        ("my job", "your job"),
+        ("Me and my brother", "you and your brother"),
+        ("where I live", "where you live"),
+        ("our flat", "your flat"),
+        ("swimming", "swimming"),
+        ("my nan and grandad's", "your nan and grandad's"),  # 22 letters read back: kept
+        ("my nan and grandad's!!", "this part of your life"),  # 24: too long for a question
+        ("a b c d e f", "a b c d e f"),  # six words: kept
+        ("a b c d e f g", "this part of your life"),  # seven: too many
+    ],
+)
+def test_a_typed_topic_is_read_back_in_our_voice(texter, typed, asked_about):
+    """The topic typed for 'Something else' is said back as "your", and kept as typed."""
+    for step in ("DEMO", "1", "5", "3"):
+        texter.say(step)
+    assert texter.say(typed)[0].startswith(f"How do you feel about {asked_about}?")
+    texter.say("1")
+    rows = list(export_rows(texter.engine.store.database, "DEMO"))
+    assert rows[0]["topic"] == typed
+
+
 def test_a_long_typed_topic_is_kept_whole_but_asked_about_in_short(texter):
     """A long description is kept in the export; questions use a short stand-in."""
     for step in ("DEMO", "1", "5", "3"):
         texter.say(step)
     long_topic = "the after school club on tuesdays where we do cooking and games"
     answer = texter.say(long_topic)
-    assert "the part of your life you told us about" in answer[0]
+    assert answer[0].startswith("How do you feel about this part of your life?")
     texter.say("1")
     rows = list(export_rows(texter.engine.store.database, "DEMO"))
     assert rows[0]["topic"] == long_topic

@@ -256,7 +256,24 @@ def _check_pictures(script: dict, result: dict) -> None:
     assert result["consent"] == "given" and result["ended"]
 
 
+def _check_help(script: dict, result: dict) -> None:
+    """HELP speaks in the flow's own words, says how to skip and stop, then asks again."""
+    flow = load_builtin_flows()[script["flow"]]
+    sent, replies = _sent(script), result["replies"]
+    helps = [n for n, text in enumerate(sent) if command_word(text) == "help"]
+    assert len(helps) >= 2, "HELP is asked at two questions at least"
+    how = "Press Skip" if script.get("channel") == "web" else "Send SKIP"
+    for number in helps:
+        first = replies[number][0]
+        assert first.startswith(flow.help or "Voicebox asks what is good and not good")
+        assert how in first and "a person" in first
+        assert len(replies[number]) == 2, "the question comes again at once"
+        assert replies[number][1] == replies[number - 1][-1], "the same question, unchanged"
+    assert result["consent"] == "given" and result["answers"]
+
+
 PROMISES = {
+    "help": _check_help,
     "pictures": _check_pictures,
     "back_history": _check_back_history,
     "stop_phrases": _check_stop_phrases,

@@ -307,6 +307,7 @@ INBOUND_CASES = [
     ("no Body", BASE, {"text": ""}),
     ("media only", {**BASE, "NumMedia": "2"}, {"text": "", "has_media": True}),
     ("odd NumMedia", {**BASE, "NumMedia": "lots"}, {"has_media": False}),
+    ("superscript NumMedia", {**BASE, "NumMedia": "\u00b9"}, {"has_media": False}),
     ("NUL bytes removed", {**BASE, "Body": "a\x00b\x00"}, {"text": "ab"}),
     ("line breaks kept", {**BASE, "Body": "a\r\nb"}, {"text": "a\nb"}),
     ("emoji kept", {**BASE, "Body": "\U0001f44d"}, {"text": "\U0001f44d"}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
@@ -24,7 +25,7 @@ from voicebox.bot.state import (
     Outcome,
     answer_slot,
 )
-from voicebox.bot.words import command_word, is_stop_phrase, is_yes
+from voicebox.bot.words import command_word, is_stop_phrase, is_yes, said_back
 from voicebox.flows import Choice, Flow, Step
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,11 @@ MAX_REASKS = 2  # unmatched input re-asks this many times, then offers SKIP as w
 MAX_HISTORY = 60  # how many questions BACK can return through
 MAX_GIVEN = 200  # earlier answers remembered for BACK (questions x topics; a bound)
 MAX_TOPIC_CHARS = 100  # a typed topic, as kept in the export
-MAX_ABOUT_CHARS, MAX_ABOUT_WORDS = 40, 6  # a typed topic short enough to put in questions
-TYPED_TOPIC = "the part of your life you told us about"  # a long typed topic, in questions
+# A question names its topic; when there is none, or the typed one is too long, it names
+# this. A typed topic goes into questions when it is no longer than this stand-in, so the
+# stand-in's length is the one `flows check` tries on every question with {topic}.
+TYPED_TOPIC = "this part of your life"
+MAX_ABOUT_CHARS, MAX_ABOUT_WORDS = len(TYPED_TOPIC), 6
 EARLIER_CHARS = 60  # an earlier answer is shown up to this long
 _CARD_SPLIT = re.compile(r"(?:[\s,;.&+/]|\band\b)+")
 _MAX_ASKED = 4096  # questions remembered per flow (steps x topics; a bound, not a target)
@@ -343,7 +347,9 @@ class Engine:
             self._ask(state, buttons, outcome)
             return
         if command == "help":
-            self._tell_and_ask(state, replies.HELP, buttons, outcome, "help")
+            about = flow.help or replies.HELP_ABOUT
+            how = replies.on_channel(replies.HELP_HOW, buttons)
+            self._tell_and_ask(state, f"{about} {how}", buttons, outcome, "help")
             return
         if command == "back":
             self._go_back(state, buttons, outcome)
@@ -518,8 +524,9 @@ class Engine:
         if not typed:
             return
         state.topic = typed[:MAX_TOPIC_CHARS]
-        short = len(typed) <= MAX_ABOUT_CHARS and len(typed.split()) <= MAX_ABOUT_WORDS
-        state.about = typed if short else TYPED_TOPIC
+        about = said_back(typed)
+        short = len(about) <= MAX_ABOUT_CHARS and len(about.split()) <= MAX_ABOUT_WORDS
+        state.about = about if short else TYPED_TOPIC
 
     def _keep(
         self,
@@ -674,9 +681,10 @@ def pick_cards(
 
     An empty list means the message is words to keep; None means numbers that do not fit.
     """
-    tokens = [token for token in _CARD_SPLIT.split(text.casefold()) if token]
-    if tokens and all(token.isdigit() or token in DIGIT_WORDS for token in tokens):
-        numbers = [int(t) if t.isdigit() else DIGIT_WORDS[t] for t in tokens]
+    folded = unicodedata.normalize("NFKC", text).casefold()  # "¹" and "①" are 1, as for choices
+    tokens = [token for token in _CARD_SPLIT.split(folded) if token]
+    if tokens and all(token.isdecimal() or token in DIGIT_WORDS for token in tokens):
+        numbers = [int(t) if t.isdecimal() else DIGIT_WORDS[t] for t in tokens]
         if all(1 <= number <= len(step.choices) for number in numbers):
             return [step.choices[number - 1] for number in dict.fromkeys(numbers)]
         return None
@@ -688,7 +696,7 @@ def render_text(text: str, about: str | None) -> str:
     """Put the topic's words into a step's text."""
     if "{topic}" not in text:
         return text
-    return text.replace("{topic}", about or "this part of your life")
+    return text.replace("{topic}", about or TYPED_TOPIC)
 
 
 def _option(step: Step, choice: Choice) -> ChoiceOption:

@@ -9,16 +9,17 @@ STOPPED = "You have stopped. We will not send you any more messages. Send START 
 STOPPED_BUTTONS = "You have stopped. We will not send you any more messages."
 WELCOME_BACK = "Welcome back. Here is where you were."
 WELCOME_BACK_NOTHING = "Welcome back. To start a check-in, send the code from your group."
-HELP = (
-    "Voicebox asks what is good and not good for you. "
+HELP_ABOUT = "Voicebox asks what is good and not good for you."  # a flow's `help:` replaces it
+HELP_HOW = (
     "Send SKIP to skip a question, or STOP to stop. "
     "To talk to a person, ask someone who runs your group."
 )
-HELP_BUTTONS = (
-    "Voicebox asks what is good and not good for you. "
+HELP_HOW_BUTTONS = (
     "Press Skip to skip a question, or Stop to stop. "
     "To talk to a person, ask someone who runs your group."
 )
+HELP = f"{HELP_ABOUT} {HELP_HOW}"
+HELP_BUTTONS = f"{HELP_ABOUT} {HELP_HOW_BUTTONS}"
 JOIN_HINT = "Hi, this is Voicebox. To start, send the code your group gave you."
 CLOSED = "Sorry, this check-in has closed. Thank you for wanting to take part."
 FINISHED = "Your check-in is finished. Thank you! To start again, send {code}."
@@ -49,6 +50,7 @@ SAFEGUARDING = (
 ON_BUTTONS = {
     STOPPED: STOPPED_BUTTONS,
     HELP: HELP_BUTTONS,
+    HELP_HOW: HELP_HOW_BUTTONS,
     REASK_CHOICE: REASK_CHOICE_BUTTONS,
     REASK_TEXT: REASK_TEXT_BUTTONS,
     REASK_CARDS: REASK_CARDS_BUTTONS,

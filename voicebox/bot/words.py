@@ -83,3 +83,24 @@ def is_stop_phrase(text: str) -> bool:
 def is_yes(text: str) -> bool:
     """True when the whole message is YES (START after STOP, as carriers do)."""
     return normalize(text) == "yes"
+
+
+# A topic typed in the person's own voice is read back in ours: "my job" is "your job".
+_SAID_BACK = {
+    "my": "your",
+    "mine": "yours",
+    "me": "you",
+    "myself": "yourself",
+    "i": "you",
+    "i'm": "you're",
+    "im": "you're",
+    "our": "your",
+    "ours": "yours",
+    "us": "you",
+}
+
+
+def said_back(typed: str) -> str:
+    """Words a person typed about themselves, as Voicebox says them back ("my job": "your job")."""
+    words = typed.split()
+    return " ".join(_SAID_BACK.get(word.lower().replace("\u2019", "'"), word) for word in words)

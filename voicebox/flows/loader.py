@@ -151,6 +151,7 @@ def _parse(text: str, source: str) -> Flow:
         steps=steps,
         source=source,
         language=str(data.get("language") or "en"),
+        help=" ".join(str(data.get("help") or "").split()),
     )
 
 

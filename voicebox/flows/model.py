@@ -122,6 +122,7 @@ class Flow:
     steps: dict[str, Step] = field(default_factory=dict)
     source: str = ""
     language: str = "en"
+    help: str = ""  # one sentence HELP starts with: what this check-in asks about
 
     def step(self, step_id: str) -> Step:
         """The step with this id (KeyError when there is none)."""

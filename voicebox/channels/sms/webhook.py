@@ -77,7 +77,7 @@ _OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
 
 def _media_count(value: str | None) -> int:
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 4 else 0
+    return int(value) if value.isdecimal() and len(value) < 4 else 0
 
 
 def parse_inbound(form: Mapping[str, str]) -> InboundMessage:
