@@ -84,3 +84,45 @@ def test_old_rows_move_into_their_columns(database):
     with database.engine.connect() as conn:
         first = conn.execute(text("SELECT text FROM transcript_messages ORDER BY id")).first()
     assert first is not None and first[0] == "[button consent:yes]"
+
+
+def _titles(database: Database) -> dict[str, str]:
+    with database.engine.connect() as conn:
+        return dict(conn.execute(text("SELECT code, title FROM consultations")).all())
+
+
+def test_the_demo_checkin_loses_its_old_demo_title(database):
+    """0005: DEMO's old 'Demo: ...' title becomes the flow's; chosen titles stay."""
+    _alembic(database, "0004", down=True)
+    with database.engine.begin() as conn:
+        for code, title in [
+            ("DEMO", "Demo: what is good and not good"),
+            ("CLUB", "Demo: what is good and not good"),  # not DEMO: someone chose it
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO consultations (code, title, flow_id, flow_version, status, "
+                    "created_at) VALUES (:code, :title, 'tops_and_pants', 1, 'open', :now)"
+                ),
+                {"code": code, "title": title, "now": "2026-11-20 10:00:00+00:00"},
+            )
+    _alembic(database, "head")
+    assert _titles(database) == {
+        "DEMO": "What is good and what is not good",
+        "CLUB": "Demo: what is good and not good",
+    }
+
+
+def test_a_demo_title_someone_chose_is_kept(database):
+    """0005 changes only the exact old title: a title given to DEMO by a person stays."""
+    _alembic(database, "0004", down=True)
+    with database.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO consultations (code, title, flow_id, flow_version, status, "
+                "created_at) VALUES ('DEMO', 'Our club', 'tops_and_pants', 1, 'open', :now)"
+            ),
+            {"now": "2026-11-20 10:00:00+00:00"},
+        )
+    _alembic(database, "head")
+    assert _titles(database) == {"DEMO": "Our club"}
