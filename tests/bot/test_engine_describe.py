@@ -1,0 +1,69 @@
+"""Engine.describe (what a page shows of a check-in) and the refusal of a check-in that is
+unknown or closed: the parts the web chat relies on, tested at the engine."""
+
+from __future__ import annotations
+
+from tests.bot.conftest import Person
+from voicebox.bot import replies
+from voicebox.bot.engine import Engine, answer_slot
+from voicebox.bot.state import ConsultationRef, ConversationState
+from voicebox.flows import load_builtin_flows
+from voicebox.storage.consultations import close_consultation
+
+ENGINE = Engine(load_builtin_flows().values())
+CORNER = ConsultationRef(code="CORNER", flow_id="four_cornerstones", flow_version=2)
+
+
+def _at(step: str, **extra) -> ConversationState:
+    return ConversationState(consultation=CORNER, step=step, consent="given", **extra)
+
+
+def test_describe_shows_the_open_question_with_its_text_hint_by_default():
+    """No buttons named: a text channel, so the question carries its hint."""
+    state = _at("welcome_well")
+    result = ENGINE.describe(state, opted_out=False)
+    assert result.question is not None and result.question.step_id == "welcome_well"
+    assert result.question.hint == "Type your answer, or send SKIP."
+    assert result.consultation == CORNER and result.consent == "given"
+    assert result.replies == () and result.duplicate is False and result.ended is False
+
+
+def test_describe_on_buttons_leaves_the_hint_out():
+    """The web chat has buttons: it never shows 'send SKIP'."""
+    result = ENGINE.describe(_at("welcome_well"), opted_out=False, buttons=True)
+    assert result.question is not None and result.question.hint == ""
+    assert result.duplicate is False
+
+
+def test_describe_shows_an_earlier_answer():
+    """A question answered before comes with that answer, for the page to fill in."""
+    state = _at("welcome_well")
+    state.given[answer_slot("welcome_well", state.topic)] = {"text": "People smile"}
+    question = ENGINE.describe(state, opted_out=False).question
+    assert question is not None and question.earlier_text == "People smile"
+
+
+def test_describe_shows_no_question_when_ended_stopped_or_never_started():
+    """Nothing waits for an answer after the end, after STOP, or before any check-in."""
+    ended = ENGINE.describe(_at("welcome_well", ended=True), opted_out=False)
+    assert ended.question is None and ended.ended is True and ended.consultation == CORNER
+    stopped = ENGINE.describe(_at("welcome_well"), opted_out=True)
+    assert stopped.question is None and stopped.opted_out is True
+    nothing = ENGINE.describe(None, opted_out=False)
+    assert nothing.question is None and nothing.consultation is None and nothing.consent is None
+
+
+def test_a_closed_checkin_named_by_the_channel_is_refused_as_a_notice(sqlite_engine):
+    """The web chat's page for a closed check-in: one notice, nothing kept."""
+    close_consultation(sqlite_engine.store.database, "CORNER")
+    result = sqlite_engine.handle(Person(sqlite_engine).inbound("hello", consultation="CORNER"))
+    assert [(m.text, m.purpose) for m in result.replies] == [(replies.CLOSED, "notice")]
+    assert result.consultation is not None and result.consultation.code == "CORNER"
+    assert result.question is None
+
+
+def test_an_unknown_checkin_named_by_the_channel_is_refused_with_the_join_hint(sqlite_engine):
+    """A page for a code that does not exist: how to join, as a notice."""
+    result = sqlite_engine.handle(Person(sqlite_engine).inbound("hello", consultation="NOPE"))
+    assert [(m.text, m.purpose) for m in result.replies] == [(replies.JOIN_HINT, "notice")]
+    assert result.consultation is None
