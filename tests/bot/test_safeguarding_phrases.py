@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from voicebox.bot.safeguarding import (
     PHRASE_MAX,
+    Match,
     PhraseList,
     collapse,
     default_phrase_list,
@@ -168,19 +169,32 @@ def test_list_is_data(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "message"),
     [
-        "categories:\n  worry:\n    - no\n",  # YAML reads a bare no as false
-        "short_forms:\n  2: to\ncategories:\n  worry:\n    - lonely\n",
-        "categories:\n  worry:\n    - scared {when}\n",  # no such group
+        # YAML reads a bare no as false
+        ("categories:\n  worry:\n    - no\n", "category worry: False is not text (quote it)"),
+        (
+            "short_forms:\n  2: to\ncategories:\n  worry:\n    - lonely\n",
+            "short form 2: 'to' is not two texts (quote them)",
+        ),
+        (
+            "categories:\n  worry:\n    - scared {when}\n",
+            "safeguarding phrase 'scared {when}': no group called 'when'",
+        ),
+        ("categories:\n  worry: lonely\n", "category worry: expected a list of phrases"),
+        (
+            "groups:\n  when: [1]\ncategories:\n  worry:\n    - scared {when}\n",
+            "group when: 1 is not text (quote it)",
+        ),
     ],
 )
-def test_list_that_yaml_misreads_is_refused(tmp_path, body):
-    """A phrase YAML would read as something else is refused, not turned into 'False'."""
+def test_list_that_yaml_misreads_is_refused(tmp_path, body, message):
+    """A phrase YAML would misread is refused, saying where; never turned into 'False'."""
     path = tmp_path / "phrases.yaml"
     path.write_text(body, encoding="utf-8")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as refused:
         load_phrase_list(path)
+    assert str(refused.value) == message
 
 
 def test_folding():
@@ -252,6 +266,10 @@ def test_phrases_are_listed_as_written():
         ("harm", "hurt me"),
         ("harm", "hurt myself"),
     ]
+    # A phrase with * keeps the ending typed; the others keep their words.
+    assert phrases.find("they keep bullying me") == Match("bullying", "bullying")
+    assert phrases.find("BULLY") == Match("bullying", "bully")
+    assert phrases.find("i got picked on") == Match("bullying", "picked on")
 
 
 def test_a_short_form_needs_a_meaning_and_the_first_one_wins():
@@ -264,3 +282,12 @@ def test_a_short_form_needs_a_meaning_and_the_first_one_wins():
     found = phrases.find("they hm")  # "h m" is "hm" again: the first meaning stands
     assert found is not None and found.phrase == "hurt me"
     assert phrases.find("they h m") is None  # the second one is not read at all
+
+
+def test_digits_in_a_phrase_are_read_exactly():
+    """Letters may be typed many times ("killl"); digits may not: 9999 is not 999."""
+    phrases = PhraseList({"emergency": ["call 999"]})
+    assert phrases.find("I had to call 999") == Match("emergency", "call 999")
+    assert phrases.find("calll 999") == Match("emergency", "call 999")
+    assert phrases.find("call 9999") is None
+    assert phrases.find("call 99") is None
