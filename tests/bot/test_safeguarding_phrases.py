@@ -291,3 +291,24 @@ def test_digits_in_a_phrase_are_read_exactly():
     assert phrases.find("calll 999") == Match("emergency", "call 999")
     assert phrases.find("call 9999") is None
     assert phrases.find("call 99") is None
+
+
+def test_an_empty_list_finds_nothing():
+    """A list with no phrases (or only empty ones) flags nothing, and never fails."""
+    for phrases in (PhraseList({}), PhraseList({"worry": ["", "  "]})):
+        assert phrases.find("I want to die") is None
+        assert len(phrases) == 0
+
+
+def test_words_run_together_match_the_phrase_written_that_way():
+    """ "burnt themselves" and "burn themselves" run together read the same; typed apart,
+    each is its own phrase, so the one typed is the one flagged."""
+    phrases = PhraseList({"harm": ["burn themselves"], "worry": ["burnt themselves"]})
+    assert phrases.find("they burnt themselves") == Match("worry", "burnt themselves")
+    assert phrases.find("they burn themselves") == Match("harm", "burn themselves")
+
+
+def test_the_longest_starred_phrase_wins():
+    """ "self harm*" is chosen over "self*" for "selfharming", whichever is listed first."""
+    phrases = PhraseList({"worry": ["self*"], "harm": ["self harm*"]})
+    assert phrases.find("selfharming") == Match("harm", "self harming")
