@@ -298,6 +298,10 @@ def test_an_empty_list_finds_nothing():
     for phrases in (PhraseList({}), PhraseList({"worry": ["", "  "]})):
         assert phrases.find("I want to die") is None
         assert len(phrases) == 0
+    # A group word that folds to nothing ("!!") is left out; the words after it are kept.
+    after_an_empty_one = PhraseList({"worry": ["{w}"]}, groups={"w": ["!!", "lonely"]})
+    assert len(after_an_empty_one) == 1
+    assert after_an_empty_one.find("so lonely") == Match("worry", "lonely")
 
 
 def test_words_run_together_match_the_phrase_written_that_way():
