@@ -13,7 +13,13 @@ from voicebox.bot import replies
 from voicebox.bot.codes import JOIN_CODE, candidate_codes
 from voicebox.bot.machines import FlowMachine
 from voicebox.bot.matching import DIGIT_WORDS, choice_index, match_choice
-from voicebox.bot.messages import ChoiceOption, InboundMessage, OutboundMessage
+from voicebox.bot.messages import (
+    ChoiceOption,
+    InboundMessage,
+    OutboundMessage,
+    button_payload,
+    read_payload,
+)
 from voicebox.bot.ports import ConversationStore, TurnContext
 from voicebox.bot.results import Question, TurnResult
 from voicebox.bot.safeguarding import PhraseList, default_phrase_list
@@ -427,7 +433,7 @@ class Engine:
         if choice is None:
             self._reask(state, step, inbound, text, outcome)
             return
-        outcome.chosen = _option(step, choice)
+        outcome.chosen = choice_option(step, choice)
         question = self._render(step.text, state)
         slot = answer_slot(step.id, state.topic)
         if step.type != "consent":  # BACK never returns to consent: it is not a question
@@ -455,9 +461,8 @@ class Engine:
     ) -> None:
         words = text.strip()
         if inbound.payload is not None:
-            step_id, _, keys_text = inbound.payload.partition(":")
+            step_id, keys = read_payload(inbound.payload)
             by_key = {choice.key: choice for choice in step.choices}
-            keys = [key for key in dict.fromkeys(keys_text.split(",")) if key]
             if step_id != step.id or any(key not in by_key for key in keys):
                 self._tell_and_ask(state, replies.OLD_BUTTON, inbound.buttons, outcome, "reask")
                 return
@@ -474,7 +479,7 @@ class Engine:
             self._reask(state, step, inbound, text, outcome)
             return
         words = self._cut(words, outcome)
-        outcome.chosen_cards = tuple(_option(step, card) for card in cards)
+        outcome.chosen_cards = tuple(choice_option(step, card) for card in cards)
         slot = answer_slot(step.id, state.topic)
         self._remember(state, step)
         rows = [(card.words, card.key) for card in cards]
@@ -699,7 +704,7 @@ def render_text(text: str, about: str | None) -> str:
     return text.replace("{topic}", about or TYPED_TOPIC)
 
 
-def _option(step: Step, choice: Choice) -> ChoiceOption:
+def choice_option(step: Step, choice: Choice) -> ChoiceOption:
     """A choice of a step as a person sees it: number, key, words and symbol."""
     return ChoiceOption(
         number=step.choices.index(choice) + 1,
@@ -707,13 +712,13 @@ def _option(step: Step, choice: Choice) -> ChoiceOption:
         words=choice.words,
         emoji=choice.symbol.emoji if choice.symbol else "",
         picture=choice.symbol.picture if choice.symbol else "",
-        payload=f"{step.id}:{choice.key}",
+        payload=button_payload(step.id, [choice.key]),
     )
 
 
 def question_message(step: Step, about: str | None, buttons: bool = False) -> OutboundMessage:
     """A step as the message a person sees: its words (and hint) and numbered choices."""
-    options = tuple(_option(step, choice) for choice in step.choices)
+    options = tuple(choice_option(step, choice) for choice in step.choices)
     expects = {"cards": "cards", "text": "text"}.get(step.type)
     if step.has_choices:
         expects = "choice"

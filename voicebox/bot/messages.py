@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 # The most text kept from one message, on every channel: more than any real answer, and a
 # bound on the work a hostile message can cause. The engine keeps less of an answer and says so.
 MAX_MESSAGE_CHARS = 10_000
+
+
+def button_payload(step_id: str, keys: Iterable[str]) -> str:
+    """A button press as the engine reads it: "<step_id>:<key>", for cards "<step_id>:<k>,<k>"."""
+    return f"{step_id}:{','.join(keys)}"
+
+
+def read_payload(payload: str) -> tuple[str, list[str]]:
+    """A button payload's step id and keys: each key once, in order, empty ones left out."""
+    step_id, _, listed = payload.partition(":")
+    return step_id, [key for key in dict.fromkeys(listed.split(",")) if key]
 
 
 def utcnow() -> datetime:
@@ -23,7 +35,7 @@ class InboundMessage:
     address: str  # URN-like: sms:+447700900123, telegram:123456789, web:<random>
     text: str = ""
     message_id: str | None = None  # the provider's id, for duplicates
-    payload: str | None = None  # a button press: "<step_id>:<choice_key>" (cards: "<key>,<key>")
+    payload: str | None = None  # a button press, as button_payload() writes it
     consultation: str | None = None  # a code the channel already knows (the web chat URL)
     has_media: bool = False
     opt_out: str | None = None  # a provider's own opt-out signal: "stop", "start" or "help"

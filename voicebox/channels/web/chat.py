@@ -10,11 +10,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from voicebox.bot.engine import choice_option
 from voicebox.bot.messages import (
     MAX_MESSAGE_CHARS,
     ChoiceOption,
     InboundMessage,
     OutboundMessage,
+    read_payload,
 )
 from voicebox.bot.results import Question, TurnResult
 from voicebox.channels.text import clean_text
@@ -134,15 +136,9 @@ def parse_action(form: Mapping[str, str]) -> Action:
     return Action("text", typed)
 
 
-def cards_payload(step_id: str, keys: Iterable[str]) -> str:
-    """The engine's payload for cards: "<step_id>:<key>,<key>"."""
-    return f"{step_id}:{','.join(keys)}"
-
-
 def pressed_cards(action: Action) -> Draft:
     """The cards pressed after a card's press without the script (and the words typed)."""
-    step, _, listed = action.pressed.partition(":")
-    keys = [key for key in dict.fromkeys(listed.split(",")) if key]
+    step, keys = read_payload(action.pressed)
     key = action.value[1:]
     if action.value.startswith("+") and key not in keys:
         keys.append(key)
@@ -229,9 +225,9 @@ def pressed_entry(action: Action, flow: Flow | None) -> Entry:
         steps = flow.steps if flow is not None else {}
         return Entry("you", choice_words(steps.get(step_id), key) or key or action.value, new_id())
     if action.kind == "cards":
-        step_id, _, keys = action.value.partition(":")
+        step_id, keys = read_payload(action.value)
         step = flow.steps.get(step_id) if flow is not None else None
-        cards = step_cards(step, keys.split(","))
+        cards = step_cards(step, keys)
         words = action.sent.strip()
         return Entry("you", words if cards or words else DONE, new_id(), cards=cards)
     return Entry("you", action.sent.strip() or "You pressed Send.", new_id())
@@ -241,23 +237,8 @@ def step_cards(step: Step | None, keys: Iterable[str]) -> tuple[ChoiceOption, ..
     """A step's cards with these keys, in the order given, as the page shows them."""
     if step is None:
         return ()
-    numbered = {c.key: (n, c) for n, c in enumerate(step.choices, start=1)}
-    cards = []
-    for key in keys:
-        if key in numbered:
-            number, card = numbered[key]
-            symbol = card.symbol
-            cards.append(
-                ChoiceOption(
-                    number,
-                    card.key,
-                    card.words,
-                    symbol.emoji if symbol else "",
-                    symbol.picture if symbol else "",
-                    f"{step.id}:{card.key}",
-                )
-            )
-    return tuple(cards)
+    by_key = {card.key: card for card in step.choices}
+    return tuple(choice_option(step, by_key[key]) for key in keys if key in by_key)
 
 
 def entries_from_replies(replies: Iterable[OutboundMessage]) -> list[Entry]:

@@ -30,7 +30,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from voicebox.bot.engine import MAX_ANSWER_CHARS
-from voicebox.bot.messages import ChoiceOption
+from voicebox.bot.messages import ChoiceOption, button_payload, read_payload
 from voicebox.bot.results import Question, TurnResult
 from voicebox.bot.state import ConsultationRef
 from voicebox.channels.web import chat
@@ -137,7 +137,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _page(template: str, http_status: int = 200, **context: Any) -> BaseResponse:
-    return make_response(render_template(template, look=_look(), **context), http_status)
+    return make_response(render_template(template, **context), http_status)
 
 
 @blueprint.after_request
@@ -177,7 +177,7 @@ class ChatView:
     @property
     def pressed_payload(self) -> str:
         """The cards pressed, as the engine's payload (the form's hidden field)."""
-        return chat.cards_payload(self.question.step_id if self.question else "", self.pressed)
+        return button_payload(self.question.step_id if self.question else "", self.pressed)
 
 
 @dataclass(frozen=True)
@@ -295,8 +295,8 @@ def _refused(action: Action) -> tuple[Problem, Draft | None]:
         return Problem(), None
     words = TOO_LONG.format(count=f"{count:,}", limit=f"{MAX_ANSWER_CHARS:,}")
     if action.kind == "cards":
-        step, _, keys = action.value.partition(":")
-        return Problem(words), Draft(tuple(keys.split(",")), action.typed, step)
+        step, keys = read_payload(action.value)
+        return Problem(words), Draft(tuple(keys), action.typed, step)
     return Problem(words), Draft(text=action.typed)
 
 
@@ -305,40 +305,15 @@ def _not_found(closed: bool) -> BaseResponse:
 
 
 def _fragments(view: ChatView, problem: Problem) -> dict[str, Any]:
-    """What the chat templates need besides the log: the form's fields and helpers."""
+    """What the chat templates need besides the log and the helpers: the form's fields."""
     return {
         "info": view.info,
         "view": view,
         "error": bool(problem),
         "error_text": problem.words,
-        "answer_limit": MAX_ANSWER_CHARS,
-        "counter_text": chat.counter_text,
         "token": _token(),
         "nonce": secrets.token_urlsafe(12),
-        "picture_url": _picture_url,
-        "speak_text": chat.speak_text,
-        "phone_parts": chat.phone_parts,
     }
-
-
-def _render_chat(
-    view: ChatView,
-    status: str = "",
-    problem: Problem = Problem(),
-    focus: bool = False,
-    http_status: int = 200,
-) -> BaseResponse:
-    turns = chat.group_turns(view.entries)
-    latest = next((t for t in reversed(turns) if t.who == "bot"), None)
-    return _page(
-        "web/chat.html",
-        http_status,
-        turns=turns,
-        latest_id=latest.id if latest else None,
-        autofocus=focus,
-        status=problem.words or status,
-        **_fragments(view, problem),
-    )
 
 
 def _show_chat(
@@ -387,7 +362,17 @@ def _show_chat(
     )
     entries += _session_entries(info.code, result)
     view = _view(checkin, entries, result, always=True, draft=draft)
-    return _render_chat(view, status, problem, focus, http_status)
+    turns = chat.group_turns(view.entries)
+    latest = next((t for t in reversed(turns) if t.who == "bot"), None)
+    return _page(
+        "web/chat.html",
+        http_status,
+        turns=turns,
+        latest_id=latest.id if latest else None,
+        autofocus=focus,
+        status=problem.words or status,
+        **_fragments(view, problem),
+    )
 
 
 def _hidden(code: str) -> BaseResponse:
@@ -405,16 +390,10 @@ def _closed_json(action: Action, flow_id: str | None) -> tuple[BaseResponse, int
     words = CLOSED if flow_id else NOT_FOUND
     entries = [chat.pressed_entry(action, flow), Entry("bot", words, chat.new_id(), "notice")]
     turns = chat.group_turns(entries)
-    context = {
-        "look": _look(),
-        "speak_text": chat.speak_text,
-        "phone_parts": chat.phone_parts,
-        "picture_url": _picture_url,
-    }
     body = {
         "error": "not_found",
         "messages": [_message_json(e) for e in entries],
-        "log_html": render_template("web/_turns.html", turns=turns, **context),
+        "log_html": render_template("web/_turns.html", turns=turns),
         "answer_html": render_template("web/_closed.html"),
         "focus": turns[-1].id,
         "mode": "closed",
@@ -428,7 +407,16 @@ def _closed_json(action: Action, flow_id: str | None) -> tuple[BaseResponse, int
 
 @blueprint.context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"form_token": _token}
+    """What every page and fragment of the web chat may use: its look, and the helpers."""
+    return {
+        "look": _look(),
+        "form_token": _token,
+        "answer_limit": MAX_ANSWER_CHARS,
+        "counter_text": chat.counter_text,
+        "picture_url": _picture_url,
+        "speak_text": chat.speak_text,
+        "phone_parts": chat.phone_parts,
+    }
 
 
 @blueprint.get("/")
@@ -554,7 +542,7 @@ def messages(code: str) -> tuple[BaseResponse, int]:
     view = _view(info, entries, result, always=False, draft=draft)
     turns = chat.group_turns(entries)
     first_bot = next((t for t in turns if t.who == "bot"), None)
-    context = {"look": _look(), **_fragments(view, problem)}
+    context = _fragments(view, problem)
     body = {
         "messages": [_message_json(e) for e in entries],
         "log_html": render_template("web/_turns.html", turns=turns, **context),
