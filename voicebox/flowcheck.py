@@ -211,8 +211,8 @@ def _help_problems(flow: Flow) -> list[str]:
     found = language_problems(flow.help)
     if len(sentences(flow.help)) > 1:
         found.append("must be one sentence: HELP goes on to say how to skip and stop")
-    for how in (engine_replies.HELP_HOW, engine_replies.HELP_HOW_BUTTONS):
-        found += message_problems(OutboundMessage(f"{flow.help} {how}"))
+    for buttons in (False, True):
+        found += message_problems(OutboundMessage(engine_replies.help_words(flow.help, buttons)))
     return list(dict.fromkeys(found))
 
 

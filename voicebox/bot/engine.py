@@ -273,7 +273,7 @@ class Engine:
         state = context.conversation
         if ref is None:
             if command == "help":
-                words = replies.on_channel(replies.HELP, inbound.buttons)
+                words = replies.help_words(None, inbound.buttons)
                 outcome.replies.append(OutboundMessage(words, purpose="help"))
             elif state is not None and state.ended:
                 message = replies.FINISHED.format(code=state.consultation.code)
@@ -353,9 +353,8 @@ class Engine:
             self._ask(state, buttons, outcome)
             return
         if command == "help":
-            about = flow.help or replies.HELP_ABOUT
-            how = replies.on_channel(replies.HELP_HOW, buttons)
-            self._tell_and_ask(state, f"{about} {how}", buttons, outcome, "help")
+            words = replies.help_words(flow.help, buttons)
+            self._tell_and_ask(state, words, buttons, outcome, "help")
             return
         if command == "back":
             self._go_back(state, buttons, outcome)
@@ -401,8 +400,8 @@ class Engine:
         elif step.has_choices:
             key = earlier["keys"][0] if earlier["keys"] else ""
             choice = next((c for c in step.choices if c.key == key), None)
-            if choice is not None and choice.topic:
-                state.topic, state.about = choice.key, choice.topic
+            if choice is not None:
+                _take_topic(state, choice)
             target = compiled.machine.fire(step.id, "answer", key=key)
             if target == step.id:  # the earlier answer no longer leads anywhere
                 target = compiled.machine.fire(step.id, "skip")
@@ -443,8 +442,7 @@ class Engine:
             outcome.forget = choice.key == "no"
         elif step.records == "report_back":
             outcome.report_back = choice.key == "yes"
-        if choice.topic:
-            state.topic, state.about = choice.key, choice.topic
+        _take_topic(state, choice)
         rows = [(choice.words, choice.key)] if step.keeps_answer else []
         self._keep(state, step, slot, question, rows, [choice.key], "", outcome)
         target = compiled.machine.fire(step.id, "answer", key=choice.key)
@@ -695,6 +693,12 @@ def pick_cards(
         return None
     found = match_choice(step, text, index)
     return [found] if found is not None else []
+
+
+def _take_topic(state: ConversationState, choice: Choice) -> None:
+    """A choice that names a part of life makes it the topic of the questions after it."""
+    if choice.topic:
+        state.topic, state.about = choice.key, choice.topic
 
 
 def render_text(text: str, about: str | None) -> str:

@@ -63,3 +63,9 @@ ON_BUTTONS = {
 def on_channel(text: str, buttons: bool) -> str:
     """The words for a channel: the *_BUTTONS twin where the channel has buttons."""
     return ON_BUTTONS.get(text, text) if buttons else text
+
+
+def help_words(about: str | None, buttons: bool) -> str:
+    """HELP: what the check-in asks about (a flow's `help:`), then how to skip, stop and
+    reach a person, in the channel's words."""
+    return f"{about or HELP_ABOUT} {on_channel(HELP_HOW, buttons)}"
