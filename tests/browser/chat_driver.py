@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from axe_playwright_python.sync_playwright import Axe
 
@@ -23,6 +24,30 @@ DEMO_STEPS = [
     ("choose", "Yes, tell me"),
 ]
 END_WORDS = "will talk about what to change"
+# From the demo check-in's start to its first question answered in words.
+TO_A_TEXT_QUESTION = [("choose", "Yes, that is OK"), ("choose", "Home"), ("choose", "Good")]
+
+
+class Way(NamedTuple):
+    """How the page is used: script on or off, and the window's size."""
+
+    script: bool
+    width: int
+    height: int
+
+    def __str__(self) -> str:
+        return f"{'js' if self.script else 'no-js'}-{self.width}"
+
+    def options(self) -> dict[str, Any]:
+        """The browser context's options for this way."""
+        return {
+            "viewport": {"width": self.width, "height": self.height},
+            "java_script_enabled": self.script,
+        }
+
+
+# A phone and a laptop, each with the script on and off.
+WAYS = [Way(True, 320, 640), Way(False, 320, 640), Way(True, 1280, 800), Way(False, 1280, 800)]
 
 
 _RUN_AXE = """async (tags) => {
@@ -214,6 +239,15 @@ def answer(page, kind: str, words: str) -> None:
     before = turn_count(page)
     press_or_type(page, kind, words)
     wait_for_reply(page, before)
+
+
+def take(page, kind: str, words: str, script: bool) -> None:
+    """One step as a person takes it, script on or off; back once the reply is there."""
+    if script:
+        answer(page, kind, words)
+    else:
+        with page.expect_navigation():
+            press_or_type(page, kind, words)
 
 
 def mark_history(page) -> None:

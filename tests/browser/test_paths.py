@@ -21,13 +21,12 @@ from typing import NamedTuple
 import pytest
 
 from tests.browser.chat_driver import (
+    WAYS,
     accessibility_problems,
     assert_accessible,
     focused,
     no_sideways_scroll,
-    press_or_type,
-    turn_count,
-    wait_for_reply,
+    take,
     watch_requests,
 )
 
@@ -191,31 +190,13 @@ JOURNEYS: dict[str, Journey] = {
 }
 
 
-class Way(NamedTuple):
-    """How the page is used: script on or off, and the window's size."""
-
-    script: bool
-    width: int
-    height: int
-
-    def __str__(self) -> str:
-        return f"{'js' if self.script else 'no-js'}-{self.width}"
-
-
-WAYS = [Way(True, 320, 640), Way(False, 320, 640), Way(True, 1280, 800), Way(False, 1280, 800)]
-
-
 def _take(page, kind: str, words: str, script: bool) -> None:
     """One step as a person takes it; wait until the reply is there and has focus."""
+    take(page, kind, words, script)
     if script:
-        before = turn_count(page)
-        press_or_type(page, kind, words)
-        wait_for_reply(page, before)
         now = focused(page)
         assert "turn-bot" in now.classes, f"focus did not move to the reply: {now}"
     else:
-        with page.expect_navigation():
-            press_or_type(page, kind, words)
         page.wait_for_function("() => document.activeElement.id === 'now'", timeout=10_000)
 
 
@@ -224,9 +205,7 @@ def _take(page, kind: str, words: str, script: bool) -> None:
 def test_every_step_of_every_path_is_accessible(served, new_context, scriptless_copy, journey, way):
     """Walk one journey in one way; after each step check the reply, focus, reflow and axe."""
     code, steps, kept = JOURNEYS[journey]
-    page = new_context(
-        viewport={"width": way.width, "height": way.height}, java_script_enabled=way.script
-    ).new_page()
+    page = new_context(**way.options()).new_page()
     requests, complaints = watch_requests(page)
     copy_for_axe = None if way.script else scriptless_copy
     page.goto(f"{served.base}/c/{code}")

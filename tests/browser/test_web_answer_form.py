@@ -7,25 +7,17 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.chat_driver import (
+    TO_A_TEXT_QUESTION,
     answer,
     assert_accessible,
     last_bot_text,
-    press_or_type,
+    take,
     turn_count,
 )
 
 pytestmark = pytest.mark.browser
 
-TO_A_TEXT_QUESTION = [("choose", "Yes, that is OK"), ("choose", "Home"), ("choose", "Good")]
 TOO_LONG = "Your answer has 2,050 letters. The most is 2,000. Please make it shorter."
-
-
-def _take(page, kind: str, words: str, script: bool) -> None:
-    if script:
-        answer(page, kind, words)
-    else:
-        with page.expect_navigation():
-            press_or_type(page, kind, words)
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["js", "no-js"])
@@ -36,15 +28,15 @@ def test_skip_at_consent_and_start_again(served, new_context, scriptless_copy, s
     page.goto(f"{served.base}/c/DEMO")
     assert page.get_by_role("button", name="Skip").count() == 0
     assert page.get_by_role("button", name="Help").count() == 1
-    _take(page, "choose", "Yes, that is OK", script)
+    take(page, "choose", "Yes, that is OK", script)
     assert page.get_by_role("button", name="Skip").count() == 1
-    _take(page, "choose", "Stop", script)
+    take(page, "choose", "Stop", script)
     start = page.get_by_role("button", name="Start again")
     hint = page.locator("#" + start.get_attribute("aria-describedby"))
     assert hint.inner_text() == "Start again takes you back to where you stopped."
     assert hint.is_visible()
     assert_accessible(page, "after Stop", copy)
-    _take(page, "choose", "Start again", script)
+    take(page, "choose", "Start again", script)
     assert "Which part of your life" in last_bot_text(page)
 
 
@@ -109,7 +101,7 @@ def test_too_long_without_script_keeps_the_words(served, new_context, scriptless
     page = new_context(java_script_enabled=False).new_page()
     page.goto(f"{served.base}/c/DEMO")
     for kind, words in TO_A_TEXT_QUESTION:
-        _take(page, kind, words, False)
+        take(page, kind, words, False)
     text = "Line one\n" + "b" * 2041
     page.get_by_label("Your answer").fill(text)
     with page.expect_navigation():

@@ -9,11 +9,11 @@ tops_and_pants_pictures on `voicebox serve`."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import pytest
 
 from tests.browser.chat_driver import (
+    WAYS,
+    Way,
     assert_accessible,
     focused,
     no_sideways_scroll,
@@ -29,20 +29,6 @@ pytestmark = pytest.mark.browser
 GOOD = "What is good about school?"
 NOT_GOOD = "What is not good about school?"
 FEELING = "How do you feel about school?"
-
-
-class Way(NamedTuple):
-    """Script on or off, and the window's width."""
-
-    script: bool
-    width: int
-    height: int
-
-    def __str__(self) -> str:
-        return f"{'js' if self.script else 'no-js'}-{self.width}"
-
-
-WAYS = [Way(True, 320, 640), Way(False, 320, 640), Way(True, 1280, 800), Way(False, 1280, 800)]
 
 
 def _check_in(served_pictures, code: str) -> str:
@@ -111,9 +97,7 @@ def test_a_check_in_by_pictures_only(served_pictures, new_context, scriptless_co
     """Every question answered by pressing pictures: cards, Done, back to a cards question
     with the earlier cards shown pressed, a new answer, a feeling, the end."""
     code = _check_in(served_pictures, f"PICS{way.width}{'JS' if way.script else 'NOJS'}")
-    page = new_context(
-        viewport={"width": way.width, "height": way.height}, java_script_enabled=way.script
-    ).new_page()
+    page = new_context(**way.options()).new_page()
     requests, complaints = watch_requests(page)
     person = Person(page, way, scriptless_copy)
     page.goto(f"{served_pictures.base}/c/{code}")
@@ -157,9 +141,7 @@ def test_tops_and_pants_pictures_by_pictures_only(served, new_context, scriptles
     served.cli(
         "consultation", "create", code, "--flow", "tops_and_pants_pictures", "--title", "Pictures"
     )
-    page = new_context(
-        viewport={"width": way.width, "height": way.height}, java_script_enabled=way.script
-    ).new_page()
+    page = new_context(**way.options()).new_page()
     requests, complaints = watch_requests(page)
     person = Person(page, way, scriptless_copy)
     page.goto(f"{served.base}/c/{code}")

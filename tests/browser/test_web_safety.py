@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.chat_driver import (
+    TO_A_TEXT_QUESTION,
     answer,
     assert_accessible,
     focused,
     no_sideways_scroll,
-    press_or_type,
+    take,
     turn_count,
     wait_for_reply,
 )
@@ -19,15 +20,6 @@ from tests.browser.chat_driver import (
 pytestmark = pytest.mark.browser
 
 WORRY = "I am not safe at home"
-TO_A_TEXT_QUESTION = [("choose", "Yes, that is OK"), ("choose", "Home"), ("choose", "Good")]
-
-
-def _take(page, kind: str, words: str, script: bool) -> None:
-    if script:
-        answer(page, kind, words)
-    else:
-        with page.expect_navigation():
-            press_or_type(page, kind, words)
 
 
 def _focus_holds(page, selector: str) -> bool:
@@ -45,8 +37,8 @@ def test_caring_reply_stands_apart(served, new_context, scriptless_copy, script,
     copy = None if script else scriptless_copy
     page.goto(f"{served.base}/c/DEMO")
     for kind, words in TO_A_TEXT_QUESTION:
-        _take(page, kind, words, script)
-    _take(page, "type", WORRY, script)
+        take(page, kind, words, script)
+    take(page, "type", WORRY, script)
     if not script:
         page.wait_for_function("() => document.activeElement.id === 'now'")
     for when in ("after the worrying message", "after a reload"):
@@ -116,7 +108,7 @@ def test_closed_while_the_page_is_open(served, new_context, scriptless_copy, scr
     served.cli("consultation", "create", code, "--flow", "tops_and_pants", "--title", "Soon shut")
     page = new_context(java_script_enabled=script).new_page()
     page.goto(f"{served.base}/c/{code}")
-    _take(page, "choose", "Yes, that is OK", script)
+    take(page, "choose", "Yes, that is OK", script)
     served.cli("consultation", "close", code)
     if script:
         before = turn_count(page)

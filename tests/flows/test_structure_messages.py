@@ -181,22 +181,19 @@ def test_known_records_and_kinds_pass():
 # -- ways out ----------------------------------------------------------------------------------
 
 
-def test_a_say_step_with_no_next_needs_next():
-    """A say step that leads nowhere: its one line, and nothing about what it cuts off."""
+@pytest.mark.parametrize(
+    ("step", "says"),
+    [("hello", "say: Hello."), ("tell", "text: Tell me more.")],
+    ids=["say", "text"],
+)
+def test_a_step_with_no_next_needs_next(step, says):
+    """A say step or a text question that leads nowhere: its one line, and nothing about
+    what it cuts off."""
     text = _edit(
-        ("start: ask", "start: hello"),
-        ("steps:\n", "steps:\n  - id: hello\n    say: Hello.\n"),
+        ("start: ask", f"start: {step}"),
+        ("steps:\n", f"steps:\n  - id: {step}\n    {says}\n"),
     )
-    assert _lines(text) == ["f.yaml: step 'hello': needs 'next'"]
-
-
-def test_a_text_step_with_no_next_needs_next():
-    """The same for a text question."""
-    text = _edit(
-        ("start: ask", "start: tell"),
-        ("steps:\n", "steps:\n  - id: tell\n    text: Tell me more.\n"),
-    )
-    assert _lines(text) == ["f.yaml: step 'tell': needs 'next'"]
+    assert _lines(text) == [f"f.yaml: step '{step}': needs 'next'"]
 
 
 def test_an_end_step_that_goes_somewhere_is_said():

@@ -17,6 +17,17 @@ def _alembic(database: Database, target: str, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, target)
 
 
+def _add_consultation(conn, code: str, title: str) -> None:
+    """A consultation row as an older schema holds it (written in SQL, not by today's code)."""
+    conn.execute(
+        text(
+            "INSERT INTO consultations (code, title, flow_id, flow_version, status, "
+            "created_at) VALUES (:code, :title, 'tops_and_pants', 1, 'open', :now)"
+        ),
+        {"code": code, "title": title, "now": "2026-11-20 10:00:00+00:00"},
+    )
+
+
 OLD_ROWS = [
     # direction, text as 0002 kept it, step
     ("in", "[button consent:yes]", None),
@@ -34,13 +45,7 @@ def test_old_rows_move_into_their_columns(database):
     """Buttons keep their step and key; questions lose the numbered choice lines only."""
     _alembic(database, "0002", down=True)
     with database.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO consultations (code, title, flow_id, flow_version, status, "
-                "created_at) VALUES ('OLD', 'Old', 'tops_and_pants', 1, 'open', :now)"
-            ),
-            {"now": "2026-11-20 10:00:00+00:00"},
-        )
+        _add_consultation(conn, "OLD", "Old")
         conn.execute(
             text(
                 "INSERT INTO participants (channel, key_hash, pseudonym, address, opted_out, "
@@ -99,13 +104,7 @@ def test_the_demo_checkin_loses_its_old_demo_title(database):
             ("DEMO", "Demo: what is good and not good"),
             ("CLUB", "Demo: what is good and not good"),  # not DEMO: someone chose it
         ]:
-            conn.execute(
-                text(
-                    "INSERT INTO consultations (code, title, flow_id, flow_version, status, "
-                    "created_at) VALUES (:code, :title, 'tops_and_pants', 1, 'open', :now)"
-                ),
-                {"code": code, "title": title, "now": "2026-11-20 10:00:00+00:00"},
-            )
+            _add_consultation(conn, code, title)
     _alembic(database, "head")
     assert _titles(database) == {
         "DEMO": "What is good and what is not good",
@@ -117,12 +116,6 @@ def test_a_demo_title_someone_chose_is_kept(database):
     """0005 changes only the exact old title: a title given to DEMO by a person stays."""
     _alembic(database, "0004", down=True)
     with database.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO consultations (code, title, flow_id, flow_version, status, "
-                "created_at) VALUES ('DEMO', 'Our club', 'tops_and_pants', 1, 'open', :now)"
-            ),
-            {"now": "2026-11-20 10:00:00+00:00"},
-        )
+        _add_consultation(conn, "DEMO", "Our club")
     _alembic(database, "head")
     assert _titles(database) == {"DEMO": "Our club"}
