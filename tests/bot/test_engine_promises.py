@@ -381,6 +381,24 @@ def test_a_typed_topic_is_read_back_in_our_voice(texter, typed, asked_about):
     assert rows[0]["topic"] == typed
 
 
+def test_a_typed_topic_survives_back_and_skip_and_can_be_changed(texter):
+    """BACK to the typed topic shows it as typed; SKIP keeps it (said back as "your");
+    a new one replaces it in the questions after."""
+    for step in ("DEMO", "1", "5", "3"):
+        texter.say(step)
+    assert texter.say("my job")[0].startswith("How do you feel about your job?")
+    answer = texter.say("back")
+    assert replies.EARLIER.format(answer="my job") in answer
+    assert texter.say("skip")[0].startswith("How do you feel about your job?")
+    texter.say("back")
+    assert texter.say("my nan's house")[0].startswith("How do you feel about your nan's house?")
+    texter.say("2")
+    rows = list(export_rows(texter.engine.store.database, "DEMO"))
+    assert [(row["question"], row["topic"]) for row in rows] == [
+        ("How do you feel about your nan's house?", "my nan's house")
+    ]
+
+
 def test_a_long_typed_topic_is_kept_whole_but_asked_about_in_short(texter):
     """A long description is kept in the export; questions use a short stand-in."""
     for step in ("DEMO", "1", "5", "3"):
