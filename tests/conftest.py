@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import Phase, settings
 from sqlalchemy import create_engine, text
 
 from tests.postgres import ThrowawayPostgres, server_bin
@@ -34,6 +36,11 @@ class BufferedClient(FlaskClient):
 
 
 Flask.test_client_class = BufferedClient  # warnings are errors here: an unclosed file too
+# For mutation testing (pyproject.toml): report a failing example at once, without the
+# minutes of shrinking, and without replaying examples that failed for another mutant.
+settings.register_profile(
+    "mutation", phases=[Phase.explicit, Phase.generate], database=None, deadline=None
+)
 REQUIRE_POSTGRES = os.environ.get("VOICEBOX_REQUIRE_POSTGRES") == "1"
 # A throwaway cluster is deleted whole at the end; on a server we were given, clean up.
 KEEP_POSTGRES_DATABASES = not os.environ.get("VOICEBOX_TEST_POSTGRES_URL")
@@ -106,8 +113,7 @@ def database(request, tmp_path):
     """An upgraded, empty database: SQLite in a temp folder, then PostgreSQL."""
     drop = None
     if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'voicebox.db'}")
-        db.upgrade()
+        db = _sqlite_database(request.getfixturevalue("sqlite_template"), tmp_path)
     else:
         db, drop = _postgres_database(request.getfixturevalue("postgres_template"))
     yield db
@@ -126,11 +132,27 @@ def postgres_database(request):
         drop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    """A migrated SQLite file; each test copies it (much faster than migrating)."""
+    path = tmp_path_factory.mktemp("sqlite_template") / "voicebox.db"
+    migrated = Database(f"sqlite:///{path}")
+    migrated.upgrade()
+    migrated.dispose()  # the last connection closing folds the WAL into the file
+    return str(path)
+
+
+def _sqlite_database(template: str, folder) -> Database:
+    """A fresh copy of the migrated SQLite file in a test's own folder."""
+    path = folder / "voicebox.db"
+    shutil.copyfile(template, path)
+    return Database(f"sqlite:///{path}")
+
+
 @pytest.fixture
-def sqlite_database(tmp_path):
+def sqlite_database(sqlite_template, tmp_path):
     """An upgraded SQLite database only."""
-    db = Database(f"sqlite:///{tmp_path / 'voicebox.db'}")
-    db.upgrade()
+    db = _sqlite_database(sqlite_template, tmp_path)
     yield db
     db.dispose()
 
