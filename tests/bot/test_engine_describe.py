@@ -51,6 +51,7 @@ def test_describe_shows_no_question_when_ended_stopped_or_never_started():
     assert stopped.question is None and stopped.opted_out is True
     nothing = ENGINE.describe(None, opted_out=False)
     assert nothing.question is None and nothing.consultation is None and nothing.consent is None
+    assert nothing.ended is False  # never started is not finished
 
 
 def test_a_closed_checkin_named_by_the_channel_is_refused_as_a_notice(sqlite_engine):

@@ -10,12 +10,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.bot.conftest import Person
+from tests.bot.test_engine_promises import CARDS_FLOW
 from voicebox.bot import replies
 from voicebox.bot.engine import Engine
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.ports import TurnContext
+from voicebox.bot.safeguarding import PhraseList
 from voicebox.bot.state import ConsultationRef, ConversationState, Participant
 from voicebox.flows import load_builtin_flows
+from voicebox.flows.loader import parse_flow
 from voicebox.storage.models import SafeguardingFlag
 
 FLOWS = load_builtin_flows()
@@ -270,7 +273,7 @@ def test_help_before_any_checkin_is_the_general_reply():
 
 
 def test_digits_in_other_forms_at_a_cards_question():
-    """"¹", "①" and Arabic-Indic digits are numbers, as for one choice; "𐩀" is words."""
+    """ "¹", "①" and Arabic-Indic digits are numbers, as for one choice; "𐩀" is words."""
     pics = ConsultationRef(code="PICS", flow_id="tops_and_pants_pictures", flow_version=1)
     for text, keys in [
         ("\u00b9", ["kind_people"]),
@@ -283,3 +286,136 @@ def test_digits_in_other_forms_at_a_cards_question():
     outcome, _ = _turn("\U00010a40", "good", ref=pics)
     assert [row.answer for row in outcome.answers] == ["\U00010a40"]
     assert _question(outcome) == "not_good"
+
+
+# -- START after STOP: welcome back ------------------------------------------------------
+
+
+def _said(outcome) -> list[tuple[str, str]]:
+    return [(m.text, m.purpose) for m in outcome.replies]
+
+
+def test_start_after_stop_with_no_checkin_says_how_to_begin():
+    """START after STOP, before any check-in: one welcome, naming the code, nothing asked."""
+    outcome, _ = _turn("START", None, opted_out=True)
+    assert _said(outcome) == [(replies.WELCOME_BACK_NOTHING, "start")]
+    assert outcome.opted_out is False
+
+
+def test_start_after_stop_at_a_finished_checkin_asks_nothing_again():
+    """START after STOP, the check-in already finished: the same welcome, no old question."""
+    outcome, _ = _turn("START", "good", opted_out=True, ended=True)
+    assert _said(outcome) == [(replies.WELCOME_BACK_NOTHING, "start")]
+
+
+def test_start_after_stop_part_way_asks_the_question_again_in_the_channels_words():
+    """START after STOP mid check-in: welcome back, then the question, worded per channel."""
+    on_web, _ = _turn("START", "good", opted_out=True, buttons=True)
+    by_sms, _ = _turn("START", "good", opted_out=True, buttons=False)
+    question = "What is good about this part of your life?"
+    assert _said(on_web) == [(replies.WELCOME_BACK, "start"), (question, "flow")]
+    assert _said(by_sms) == [
+        (replies.WELCOME_BACK, "start"),
+        (f"{question} Type your answer, or send SKIP.", "flow"),
+    ]
+    assert _question(on_web) == _question(by_sms) == "good"
+
+
+# -- re-asking at consent and after a worrying message ----------------------------------
+
+
+def _reask_at(step: str, text: str, retries: int, **extra):
+    state = ConversationState(consultation=DEMO, step=step, retries=retries)
+    if step != "consent":
+        state.consent = "given"
+    context = TurnContext(Participant("Otter-1"), state, _find)
+    return ENGINE.resume(context, InboundMessage("sms", "sms:+447700900001", text, **extra))
+
+
+def test_consent_reasks_for_a_number_then_asks_for_yes_or_no_never_offering_skip():
+    """Misses 1 and 2 at consent ask for a number; from the third, yes or no (SKIP cannot
+    work before consent, so it is never offered there)."""
+    count = 2  # yes and no
+    for retries, hint in [
+        (0, replies.REASK_CHOICE.format(count=count)),
+        (1, replies.REASK_CHOICE.format(count=count)),
+        (2, replies.CONSENT_FIRST),
+        (5, replies.CONSENT_FIRST),
+    ]:
+        outcome = _reask_at("consent", "banana", retries)
+        assert outcome.replies[0].text == hint, retries
+        assert outcome.replies[0].purpose == "reask"
+        assert _question(outcome) == "consent"
+
+
+def test_the_same_misses_at_a_question_offer_skip_from_the_third():
+    """Away from consent, the third miss offers SKIP as well."""
+    assert _reask_at("topic", "banana", 1).replies[0].text != replies.OFFER_SKIP
+    assert _reask_at("topic", "banana", 2).replies[0].text == replies.OFFER_SKIP
+
+
+def test_worrying_numbers_at_cards_are_cared_for_then_asked_again_in_the_channels_words():
+    """Numbers that pick no card but match a phrase: the caring reply, then the question
+    with no "sorry" hint, and on the web without the text hint."""
+    flow = parse_flow(CARDS_FLOW)
+    engine = Engine([flow], phrases=PhraseList({"harm": ["99"]}))
+    ref = ConsultationRef(code="CARDS", flow_id=flow.id, flow_version=flow.version)
+    asked = {}
+    for buttons in (True, False):
+        state = ConversationState(consultation=ref, step="good", consent="given")
+        context = TurnContext(Participant("Otter-1"), state, _find)
+        inbound = InboundMessage("sms", "sms:+447700900001", "99", buttons=buttons)
+        outcome = engine.resume(context, inbound)
+        assert [m.purpose for m in outcome.replies] == ["safeguarding", "flow"]
+        assert outcome.replies[-1].step_id == "good"
+        asked[buttons] = outcome.replies[-1].text
+    assert asked[True] == "What is good about school?"
+    assert asked[False] == "What is good about school? Send the numbers, like 1 3."
+
+
+# -- BACK and SKIP where they cannot go --------------------------------------------------
+
+
+def test_back_at_the_first_question_says_so_and_asks_it_again_in_the_channels_words():
+    """BACK with nothing before: a re-ask saying so, then the same question."""
+    for buttons, question in [
+        (True, "What is good about this part of your life?"),
+        (False, "What is good about this part of your life? Type your answer, or send SKIP."),
+    ]:
+        outcome, state = _turn("back", "good", buttons=buttons)
+        assert _said(outcome) == [
+            (replies.on_channel(replies.NOTHING_TO_GO_BACK_TO, buttons), "reask"),
+            (question, "flow"),
+        ]
+        assert state.step == "good"
+
+
+def test_back_starts_the_earlier_question_with_no_misses_counted():
+    """After BACK, the misses at the question left behind do not count against the one
+    shown again: it takes three new misses before SKIP is offered there."""
+    state = ConversationState(consultation=DEMO, step="topic", consent="given", retries=2)
+    state.history.append(["feeling", "school", "school or college"])
+    context = TurnContext(Participant("Otter-1"), state, _find)
+    ENGINE.resume(context, InboundMessage("sms", "sms:+447700900001", "back"))
+    assert (state.step, state.retries) == ("feeling", 0)
+
+
+def test_skip_at_consent_asks_for_yes_or_no_in_the_channels_words():
+    """SKIP cannot work before consent: say so (no STOP words on the web), ask again."""
+    for buttons in (True, False):
+        outcome, state = _turn("skip", "consent", buttons=buttons)
+        assert [m.purpose for m in outcome.replies] == ["reask", "flow"]
+        assert outcome.replies[0].text == replies.on_channel(replies.CONSENT_FIRST, buttons)
+        assert state.step == "consent"
+    assert replies.on_channel(replies.CONSENT_FIRST, True) != replies.CONSENT_FIRST
+
+
+def test_an_empty_answer_at_a_text_question_is_asked_again_in_the_channels_words():
+    """Nothing typed: sorry, then the question, with its text hint only off the web."""
+    for buttons, question in [
+        (True, "What is good about this part of your life?"),
+        (False, "What is good about this part of your life? Type your answer, or send SKIP."),
+    ]:
+        outcome = _reask_at("good", "  ", 0, buttons=buttons)
+        assert [m.purpose for m in outcome.replies] == ["reask", "flow"]
+        assert outcome.replies[-1].text == question

@@ -364,6 +364,8 @@ def test_something_else_uses_the_typed_topic_in_questions_and_the_export(texter)
         ("Me and my brother", "you and your brother"),
         ("where I live", "where you live"),
         ("our flat", "your flat"),
+        ("where I\u2019m happy", "where you're happy"),  # a phone's curly apostrophe
+        ("where im happy", "where you're happy"),
         ("swimming", "swimming"),
         ("my nan and grandad's", "your nan and grandad's"),  # 22 letters read back: kept
         ("my nan and grandad's!!", "this part of your life"),  # 24: too long for a question
