@@ -7,6 +7,7 @@ Engine.resume with a TurnContext, or the real engine on SQLite.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.bot.conftest import Person
@@ -419,3 +420,16 @@ def test_an_empty_answer_at_a_text_question_is_asked_again_in_the_channels_words
         outcome = _reask_at("good", "  ", 0, buttons=buttons)
         assert [m.purpose for m in outcome.replies] == ["reask", "flow"]
         assert outcome.replies[-1].text == question
+
+
+@pytest.mark.parametrize("keys", [["gone"], []], ids=["a choice since removed", "no key"])
+def test_skip_at_a_choice_whose_earlier_answer_no_longer_fits_moves_on(keys):
+    """BACK to a choice answered with a key the flow no longer has (or none), then SKIP:
+    the question is skipped as if never answered, with no error."""
+    state = ConversationState(consultation=DEMO, step="topic", consent="given")
+    state.given["topic|"] = {"seqs": [], "keys": keys, "text": ""}
+    context = TurnContext(Participant("Otter-1"), state, _find)
+    outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+447700900001", "skip"))
+    skipped, _ = _turn("skip", "topic")
+    assert [m.text for m in outcome.replies] == [m.text for m in skipped.replies]
+    assert state.step != "topic"
