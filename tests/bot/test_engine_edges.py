@@ -433,3 +433,24 @@ def test_skip_at_a_choice_whose_earlier_answer_no_longer_fits_moves_on(keys):
     skipped, _ = _turn("skip", "topic")
     assert [m.text for m in outcome.replies] == [m.text for m in skipped.replies]
     assert state.step != "topic"
+
+
+@pytest.mark.parametrize(
+    "payload", ["more:kind_people", "good:kind_people,gone"], ids=["old step", "unknown card"]
+)
+def test_an_old_cards_button_says_so_and_asks_the_question_now_in_the_channels_words(payload):
+    """A cards press for another question, or naming a card it does not have: nothing is
+    kept; say the button was old, then ask the question now (no text hint on the web)."""
+    flow = parse_flow(CARDS_FLOW)
+    engine = Engine([flow])
+    ref = ConsultationRef(code="CARDS", flow_id=flow.id, flow_version=flow.version)
+    for buttons, question in [
+        (True, "What is good about school?"),
+        (False, "What is good about school? Send the numbers, like 1 3."),
+    ]:
+        state = ConversationState(consultation=ref, step="good", consent="given")
+        context = TurnContext(Participant("Otter-1"), state, _find)
+        inbound = InboundMessage("web", "web:abc", "", payload=payload, buttons=buttons)
+        outcome = engine.resume(context, inbound)
+        assert _said(outcome) == [(replies.OLD_BUTTON, "reask"), (question, "flow")]
+        assert state.step == "good" and state.given == {}
