@@ -6,7 +6,9 @@ from __future__ import annotations
 from tests.bot.conftest import Person
 from voicebox.bot import replies
 from voicebox.bot.engine import Engine, answer_slot
-from voicebox.bot.state import ConsultationRef, ConversationState
+from voicebox.bot.messages import InboundMessage
+from voicebox.bot.ports import TurnContext
+from voicebox.bot.state import ConsultationRef, ConversationState, Participant
 from voicebox.flows import load_builtin_flows
 from voicebox.storage.consultations import close_consultation
 
@@ -68,3 +70,50 @@ def test_an_unknown_checkin_named_by_the_channel_is_refused_with_the_join_hint(s
     result = sqlite_engine.handle(Person(sqlite_engine).inbound("hello", consultation="NOPE"))
     assert [(m.text, m.purpose) for m in result.replies] == [(replies.JOIN_HINT, "notice")]
     assert result.consultation is None
+
+
+def test_describe_shows_no_question_at_a_step_that_asks_nothing():
+    """A person left at a say step (as a flow change might leave them) has no question open."""
+    assert ENGINE.describe(_at("thanks"), opted_out=False).question is None
+    assert ENGINE.describe(_at("hello"), opted_out=False).question is None
+
+
+def test_describe_shows_the_earlier_answer_about_this_topic_only():
+    """The same question about another topic has its own answer: only this topic's shows."""
+    state = _at("welcome_well", topic="school")
+    state.given[answer_slot("welcome_well", "school")] = {"keys": [], "text": "At school"}
+    state.given[answer_slot("welcome_well", None)] = {"keys": [], "text": "No topic"}
+    question = ENGINE.describe(state, opted_out=False).question
+    assert question is not None and question.earlier_text == "At school"
+
+
+def _result(state, *, opted_out=False, buttons=None, text="hello"):
+    context = TurnContext(Participant("Otter-1", opted_out), state, lambda code: None)
+    outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+447700900001", text))
+    if buttons is None:
+        return ENGINE.result(context, outcome)
+    return ENGINE.result(context, outcome, buttons)
+
+
+def test_result_shows_the_question_now_open_worded_for_the_channel():
+    """After an answer, the result holds the next question: with its text hint unless the
+    channel has buttons (a text channel by default)."""
+    by_default = _result(_at("welcome_well"), text="People smile")
+    on_buttons = _result(_at("welcome_well"), text="People smile", buttons=True)
+    for result in (by_default, on_buttons):
+        assert result.question is not None and result.question.step_id == "welcome_better"
+        assert result.ended is False and result.opted_out is False
+    assert by_default.question.hint == "Type your answer, or send SKIP."
+    assert on_buttons.question.hint == ""
+
+
+def test_result_after_stop_keeps_the_person_stopped_with_no_question():
+    """A message after STOP changes nothing: the result says stopped and asks nothing."""
+    result = _result(_at("welcome_well"), opted_out=True, text="hello")
+    assert result.opted_out is True and result.question is None and result.replies == ()
+
+
+def test_result_with_no_checkin_is_not_ended():
+    """A first message with no code: no check-in, so nothing has ended either."""
+    result = _result(None, text="hello")
+    assert result.consultation is None and result.ended is False and result.question is None
