@@ -3,6 +3,8 @@ unknown or closed: the parts the web chat relies on, tested at the engine."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.bot.conftest import Person
 from voicebox.bot import replies
 from voicebox.bot.engine import Engine, answer_slot
@@ -117,3 +119,41 @@ def test_result_with_no_checkin_is_not_ended():
     """A first message with no code: no check-in, so nothing has ended either."""
     result = _result(None, text="hello")
     assert result.consultation is None and result.ended is False and result.question is None
+
+
+def test_handle_needs_a_store():
+    """An engine made without a store can only resume(): handle() says so plainly."""
+    with pytest.raises(RuntimeError, match=r"^this engine has no store; use resume\(\)$"):
+        ENGINE.handle(InboundMessage("sms", "sms:+447700900001", "hello"))
+
+
+def _to_a_text_question(person: Person) -> None:
+    for text in ("DEMO", "1", "1", "1"):  # yes, school, feeling: at "What is good"
+        person.send(text)
+
+
+def test_handle_on_buttons_describes_the_question_without_the_text_hint(sqlite_engine):
+    """The web chat's turn: the open question comes back worded for buttons."""
+    person = Person(sqlite_engine, "web:abc", "web")
+    _to_a_text_question(person)
+    on_web = sqlite_engine.handle(person.inbound("People are kind", buttons=True))
+    assert on_web.question is not None and on_web.question.hint == ""
+    by_text = sqlite_engine.handle(person.inbound("Nothing"))
+    assert by_text.question is not None and by_text.question.hint != ""
+
+
+def test_a_message_sent_twice_is_described_as_it_stands(sqlite_engine):
+    """The same provider id again changes nothing: the result says where the person is,
+    stopped or not, with the question worded for the channel."""
+    person = Person(sqlite_engine, "web:abc", "web")
+    _to_a_text_question(person)
+    first = person.inbound("People are kind", buttons=True)
+    sqlite_engine.handle(first)
+    again = sqlite_engine.handle(first)
+    assert again.duplicate is True and again.replies == ()
+    assert again.question is not None and again.question.hint == ""
+    assert again.opted_out is False
+    stop = person.inbound("stop", buttons=True)
+    sqlite_engine.handle(stop)
+    stopped = sqlite_engine.handle(stop)
+    assert stopped.duplicate is True and stopped.opted_out is True and stopped.question is None
