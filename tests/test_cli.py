@@ -269,3 +269,61 @@ def test_commands_on_postgresql(folder, postgres_database):
     rows = list(csv.DictReader(io.StringIO(run(folder, "export", "PG1", **env).stdout)))
     assert [r["answer"] for r in rows] == ["Not good", "My own room", "It is noisy", "Headphones"]
     assert not list(folder.iterdir()), "nothing is written to the current folder"
+
+
+def test_groups_from_the_command_line(folder):
+    """Groups are made, listed and given check-ins; a worker is put in groups as made."""
+    password = {"VOICEBOX_WORKER_PASSWORD": "a long enough password"}
+    assert "There are no groups yet." in run(folder, "group", "list").stdout
+    made = run(folder, "group", "create", "  Youth   club ")
+    assert made.returncode == 0 and "Created group Youth club." in made.stdout
+    assert "already a group called Youth club" in one_line_error(
+        run(folder, "group", "create", "YOUTH CLUB")
+    )
+    assert "needs a name" in one_line_error(run(folder, "group", "create", "  "))
+    worker = run(
+        folder,
+        "worker",
+        "create",
+        "sam@example.org",
+        "--role",
+        "worker",
+        "--group",
+        "youth club",
+        "--group",
+        "Council team",
+        **password,
+    )
+    assert worker.returncode == 0, worker.stderr
+    assert "Created worker sam@example.org in Council team, Youth club." in worker.stdout
+    checkin = run(
+        folder,
+        "consultation",
+        "create",
+        "club1",
+        "--flow",
+        "tops_and_pants",
+        "--title",
+        "Club",
+        "--group",
+        "Youth club",
+    )
+    assert checkin.returncode == 0 and "group Youth club" in checkin.stdout
+    assert run(folder, "group", "list").stdout.splitlines() == ["Council team", "Youth club"]
+    run(folder, "consultation", "create", "loose", "--flow", "tops_and_pants", "--title", "L")
+    moved = run(folder, "group", "add", "Council team", "loose")
+    assert moved.returncode == 0 and "LOOSE is now in the group Council team." in moved.stdout
+    assert "no consultation with the code NOPE" in one_line_error(
+        run(folder, "group", "add", "Council team", "nope")
+    )
+
+    from voicebox.storage.consultations import list_consultations
+    from voicebox.storage.workers import check_password, get_worker
+
+    db = Database(f"sqlite:///{folder / 'voicebox.db'}")
+    groups = {info.code: info.group for info in list_consultations(db)}
+    assert groups == {"CLUB1": "Youth club", "LOOSE": "Council team"}
+    worker_id = check_password(db, "sam@example.org", "a long enough password")
+    account = get_worker(db, worker_id)
+    assert account is not None and len(account.group_ids) == 2
+    db.dispose()

@@ -36,6 +36,7 @@ _PLAIN_PAGE = """<!doctype html>
 <body><main><h1>{{ title }}</h1><p>{{ text }}</p><p><a href="/">Go to the start page</a></p>
 </main></body></html>"""
 _PLAIN_ERRORS = {
+    400: ("Sorry", "We could not use that. Please go back and try again."),
     404: ("Page not found", "There is no page here. Check the address, or start again."),
     405: ("Sorry", "That did not work. Please go back and try again."),
     413: ("Too much at once", "That was too much to send at once. Please send less."),
@@ -116,9 +117,10 @@ def create_app(
         blueprint = channel.blueprint(app, services) if channel.enabled() else None
         if blueprint is not None:
             app.register_blueprint(blueprint)
+    workers.set_up(app)
     app.register_blueprint(workers.blueprint)
 
-    for status in (404, 405, 413, 500):
+    for status in (400, 404, 405, 413, 500):
         app.register_error_handler(status, lambda _error, status=status: error_page(status))
 
     @app.after_request

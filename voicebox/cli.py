@@ -202,18 +202,26 @@ def consultation() -> None:
 @click.argument("code")
 @click.option("--flow", "flow_id", required=True, help="Flow id, e.g. tops_and_pants.")
 @click.option("--title", required=True, help="A title workers will see.")
+@click.option("--group", default=None, help="The group of workers that runs it (made if new).")
 @human_errors
-def consultation_create(code: str, flow_id: str, title: str) -> None:
+def consultation_create(code: str, flow_id: str, title: str, group: str | None) -> None:
     """Create an open consultation that young people join with CODE."""
     from voicebox.storage.consultations import create_consultation
+    from voicebox.storage.workers import normalize_group_name, set_consultation_group
 
     flows = load_builtin_flows()
     if flow_id not in flows:
         raise CommandError(f"there is no flow '{flow_id}' (flows: {', '.join(sorted(flows))})")
     flow = flows[flow_id]
-    info = create_consultation(_ready_database(), code, flow.id, flow.version, title)
+    name = normalize_group_name(group) if group is not None else None
+    database = _ready_database()
+    info = create_consultation(database, code, flow.id, flow.version, title)
+    if name is not None:
+        set_consultation_group(database, info.code, name)
+    where = f", group {name}" if name else ""
     click.echo(
-        f"Created {info.code}: {info.title} (flow {info.flow_id}, version {info.flow_version})."
+        f"Created {info.code}: {info.title} "
+        f"(flow {info.flow_id}, version {info.flow_version}{where})."
     )
 
 
@@ -248,9 +256,7 @@ def consultation_close(code: str) -> None:
 
 @main.command()
 @click.argument("code")
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
 @human_errors
 def export(code: str, fmt: str, out: Path | None) -> None:
@@ -288,10 +294,21 @@ def worker() -> None:
 @worker.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "worker"]), required=True)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    help="A group the worker sees the check-ins of (made if new); give it again for more.",
+)
 @human_errors
-def worker_create(email: str, role: str) -> None:
+def worker_create(email: str, role: str, groups: tuple[str, ...]) -> None:
     """Create a worker; the password comes from VOICEBOX_WORKER_PASSWORD or is asked for."""
-    from voicebox.storage.workers import create_worker
+    from voicebox.storage.workers import (
+        create_worker,
+        get_worker,
+        list_groups,
+        normalize_group_name,
+    )
 
     password = os.environ.get("VOICEBOX_WORKER_PASSWORD")
     if not password:
@@ -300,5 +317,52 @@ def worker_create(email: str, role: str) -> None:
                 "set VOICEBOX_WORKER_PASSWORD, or run this in a terminal to type one"
             )
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    create_worker(_ready_database(), email, password, role)
-    click.echo(f"Created {role} {email.strip().lower()}.")
+    for name in groups:
+        normalize_group_name(name)  # a bad name is refused before the password is hashed
+    database = _ready_database()
+    account = get_worker(database, create_worker(database, email, password, role, groups))
+    ids = account.group_ids if account is not None else frozenset()
+    names = [name for group_id, name in list_groups(database) if group_id in ids]
+    where = f" in {', '.join(names)}" if names else ""
+    click.echo(f"Created {role} {email.strip().lower()}{where}.")
+
+
+@main.group()
+def group() -> None:
+    """Manage groups of workers: a worker sees only their groups' check-ins."""
+
+
+@group.command("create")
+@click.argument("name")
+@human_errors
+def group_create(name: str) -> None:
+    """Create a group of workers."""
+    from voicebox.storage.workers import create_group, normalize_group_name
+
+    create_group(_ready_database(), name)
+    click.echo(f"Created group {normalize_group_name(name)}.")
+
+
+@group.command("list")
+@human_errors
+def group_list() -> None:
+    """List the groups."""
+    from voicebox.storage.workers import list_groups
+
+    rows = list_groups(_ready_database())
+    if not rows:
+        click.echo("There are no groups yet.")
+    for _group_id, name in rows:
+        click.echo(name)
+
+
+@group.command("add")
+@click.argument("name")
+@click.argument("code")
+@human_errors
+def group_add(name: str, code: str) -> None:
+    """Put the check-in CODE in the group NAME (made if new); its workers then see it."""
+    from voicebox.storage.workers import normalize_group_name, set_consultation_group
+
+    set_consultation_group(_ready_database(), code, name)
+    click.echo(f"{code.strip().upper()} is now in the group {normalize_group_name(name)}.")

@@ -41,7 +41,7 @@ def _page(app, path: str, method: str = "GET"):
     ("path", "method", "status", "words"),
     [
         ("/workers/nothing-here", "GET", 404, "If you typed the web address, check it is correct"),
-        ("/workers", "GET", 404, "Page not found"),
+        ("/workers/nothing/deeper", "GET", 404, "Page not found"),
         ("/workers/broken", "GET", 500, "Your last change may not have been saved"),
         ("/workers/broken", "POST", 405, "Go back to the page you were on"),
     ],

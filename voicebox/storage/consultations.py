@@ -13,7 +13,7 @@ from voicebox.bot.codes import JOIN_CODE
 from voicebox.bot.messages import utcnow
 from voicebox.flows import Flow
 from voicebox.storage.database import Database
-from voicebox.storage.models import Answer, Consultation, Conversation
+from voicebox.storage.models import Answer, Consultation, ConsultationGroup, Conversation, Group
 
 DEMO_CODE = "DEMO"
 DEMO_FLOW_ID = "tops_and_pants"  # the demo check-in `voicebox serve` makes
@@ -35,6 +35,7 @@ class ConsultationInfo:
     created_at: datetime
     conversations: int = 0
     answers: int = 0
+    group: str | None = None  # the group of workers that runs it
 
 
 def normalize_code(code: str) -> str:
@@ -91,8 +92,11 @@ def require_consultation(db: Database, code: str) -> ConsultationInfo:
     return found
 
 
-def list_consultations(db: Database) -> list[ConsultationInfo]:
-    """Every consultation, newest first, with how many conversations and answers it has."""
+def list_consultations(
+    db: Database, group_ids: frozenset[int] | None = None
+) -> list[ConsultationInfo]:
+    """Consultations, newest first, with their group and how many conversations and
+    answers each has: every one, or only those of these groups."""
     conversations = (
         select(func.count(Conversation.id))
         .where(Conversation.consultation_id == Consultation.id)
@@ -103,11 +107,17 @@ def list_consultations(db: Database) -> list[ConsultationInfo]:
         .where(Answer.consultation_id == Consultation.id)
         .scalar_subquery()
     )
+    query = (
+        select(Consultation, conversations, answers, Group.name)
+        .outerjoin(ConsultationGroup, ConsultationGroup.consultation_id == Consultation.id)
+        .outerjoin(Group, Group.id == ConsultationGroup.group_id)
+        .order_by(Consultation.id.desc())
+    )
+    if group_ids is not None:
+        query = query.where(ConsultationGroup.group_id.in_(sorted(group_ids)))
     with db.read_sessions() as session:
-        rows = session.execute(
-            select(Consultation, conversations, answers).order_by(Consultation.id.desc())
-        ).all()
-        return [_info(row, n_conv, n_ans) for row, n_conv, n_ans in rows]
+        rows = session.execute(query).all()
+        return [_info(row, n_conv, n_ans, group) for row, n_conv, n_ans, group in rows]
 
 
 def close_consultation(db: Database, code: str) -> ConsultationInfo:
@@ -135,7 +145,9 @@ def ensure_demo(db: Database, flows: Mapping[str, Flow]) -> bool:
     return True
 
 
-def _info(row: Any, conversations: int = 0, answers: int = 0) -> ConsultationInfo:
+def _info(
+    row: Any, conversations: int = 0, answers: int = 0, group: str | None = None
+) -> ConsultationInfo:
     return ConsultationInfo(
         code=row.code,
         title=row.title,
@@ -145,4 +157,5 @@ def _info(row: Any, conversations: int = 0, answers: int = 0) -> ConsultationInf
         created_at=row.created_at,
         conversations=conversations or 0,
         answers=answers or 0,
+        group=group,
     )

@@ -215,6 +215,51 @@ class Worker(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Group(Base):
+    """A team of workers, such as a youth group or a council's participation team."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkerGroup(Base):
+    """A worker's place in a group."""
+
+    __tablename__ = "worker_groups"
+
+    worker_id: Mapped[int] = mapped_column(
+        ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ConsultationGroup(Base):
+    """The group that runs a check-in: only its workers (and admins) see its answers."""
+
+    __tablename__ = "consultation_groups"
+
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins for one account or one network address, kept only as a keyed hash."""
+
+    __tablename__ = "sign_in_failures"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
 def table(model: type[Base]) -> Table:
     """A model's Core table, for the statements SQLAlchemy Core runs on the hot path."""
     return cast(Table, model.__table__)

@@ -1,46 +1,19 @@
-"""The participation workers' area under /workers: its blueprint, pages and error pages.
+"""The participation workers' area under /workers: sign-in, pages and error pages.
 
 It sits beside the channels: it reads storage, and neither it nor a channel imports the
-other. Sign-in, flags, consultations and transcripts are built here (see ARCHITECTURE.md)."""
+other. Flags, consultations and transcripts are built here (see ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, make_response, render_template
+from flask import Flask
 
-URL_PREFIX = "/workers"
+from voicebox.workers import auth
+from voicebox.workers.errors import error_page
+from voicebox.workers.views import URL_PREFIX, blueprint
 
-blueprint = Blueprint(
-    "workers",
-    __name__,
-    url_prefix=URL_PREFIX,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
-
-# Errors in words for a worker at a council laptop: what happened, and what to do next.
-_ERRORS = {
-    400: ("Sorry, we could not use that", "Go back, check what you entered, and try again."),
-    403: ("You cannot see this page", "Sign in with an account that can, or ask an admin."),
-    404: (
-        "Page not found",
-        "If you typed the web address, check it is correct. "
-        "If you followed a link, it may be out of date.",
-    ),
-    405: ("Sorry, that did not work", "Go back to the page you were on and try again."),
-    413: ("That was too large to send", "Send less at once, or split it into parts."),
-    500: (
-        "Sorry, there is a problem with the service",
-        "Your last change may not have been saved. Check it, then try again. "
-        "If it keeps happening, tell your administrator the time it happened.",
-    ),
-}
+__all__ = ["URL_PREFIX", "blueprint", "error_page", "set_up"]
 
 
-def error_page(status: int) -> Response:
-    """The workers' area's own page for an error status."""
-    title, advice = _ERRORS.get(status, _ERRORS[500])
-    html = render_template("workers/error.html", title=title, advice=advice, status=status)
-    response = make_response(html, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def set_up(app: Flask) -> None:
+    """Sign-in and CSRF for the app; the area's pages are `blueprint`."""
+    auth.set_up(app)

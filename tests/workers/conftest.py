@@ -1,0 +1,97 @@
+"""The workers' area on a real app and a real SQLite database, with workers in groups."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from voicebox.app import build_services, create_app
+from voicebox.channels.registry import build_channels
+from voicebox.settings import Settings
+from voicebox.storage.consultations import create_consultation
+from voicebox.storage.database import Database
+from voicebox.storage.services import Services
+from voicebox.storage.workers import create_worker, set_consultation_group
+
+PASSWORD = "a long enough password"
+_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@dataclass
+class Area:
+    """The app and its database, with a way in for each worker."""
+
+    app: Flask
+    services: Services
+
+    def client(self) -> FlaskClient:
+        """A browser with no one signed in."""
+        return self.app.test_client()
+
+    def signed_in(self, email: str, password: str = PASSWORD) -> FlaskClient:
+        """A browser signed in as this worker."""
+        client = self.client()
+        response = sign_in(client, email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+
+def token(client: FlaskClient, path: str = "/workers/login") -> str:
+    """The CSRF token from a form on this page."""
+    page = client.get(path).get_data(as_text=True)
+    found = _TOKEN.search(page)
+    assert found, page
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str, **extra):
+    """Fill in and send the sign-in form."""
+    data = {"email": email, "password": password, "csrf_token": token(client)}
+    return client.post("/workers/login", data=data, **extra)
+
+
+def make_area(database, public_url: str | None = None) -> Area:
+    """The whole app on this database (which already has the workers and check-ins)."""
+    settings = Settings(
+        database_url=database.url, secret_key="workers-test-secret-0123", public_url=public_url
+    )
+    channels = build_channels({})
+    services = build_services(settings, channels)
+    app = create_app({"TESTING": False}, settings=settings, services=services, channels=channels)
+    return Area(app, services)
+
+
+@pytest.fixture(scope="session")
+def area_template(sqlite_template, tmp_path_factory) -> str:
+    """A migrated SQLite file with two groups' workers, an admin and three check-ins.
+
+    Made once: hashing four passwords with Argon2 for every test would cost seconds."""
+    path = tmp_path_factory.mktemp("area_template") / "voicebox.db"
+    shutil.copyfile(sqlite_template, path)
+    database = Database(f"sqlite:///{path}")
+    for code, group in [("YOUTH1", "Youth club"), ("COUNCIL", "Council team")]:
+        create_consultation(database, code, "tops_and_pants", 2, f"{group} check-in")
+        set_consultation_group(database, code, group)
+    create_consultation(database, "LOOSE", "tops_and_pants", 2, "No group yet")
+    create_worker(database, "youth@example.org", PASSWORD, "worker", ["Youth club"])
+    create_worker(database, "council@example.org", PASSWORD, "worker", ["Council team"])
+    create_worker(database, "both@example.org", PASSWORD, "worker", ["Youth club", "council team"])
+    create_worker(database, "admin@example.org", PASSWORD, "admin")
+    database.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def area(area_template, tmp_path) -> Iterator[Area]:
+    """The area on its own copy of the SQLite file."""
+    path = tmp_path / "voicebox.db"
+    shutil.copyfile(area_template, path)
+    made = make_area(Database(f"sqlite:///{path}"))
+    yield made
+    made.services.database.dispose()

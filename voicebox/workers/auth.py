@@ -1,0 +1,95 @@
+"""Signing in to the workers' area: Flask-Login sessions, CSRF tokens on every form, and a
+session that ends after a time with nothing done."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import cast
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, UserMixin, current_user, logout_user
+from flask_wtf.csrf import CSRFProtect
+
+from voicebox.storage.services import Services
+from voicebox.storage.workers import WorkerAccount, get_worker
+
+IDLE = timedelta(minutes=30)  # signed out after this long with nothing done
+_SEEN = "workers_seen"  # when the worker last did something, in the session
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "workers.sign_in"
+login_manager.login_message = "Sign in to see that page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+class SignedInWorker(UserMixin):
+    """The worker signed in for this request (read afresh from the database each time)."""
+
+    def __init__(self, account: WorkerAccount) -> None:
+        self.account = account
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session."""
+        return str(self.account.id)
+
+    @property
+    def is_active(self) -> bool:
+        """An account an admin has turned off cannot stay signed in."""
+        return self.account.active
+
+
+def services() -> Services:
+    """The app's database, store and secret."""
+    return cast(Services, current_app.extensions["voicebox"])
+
+
+def worker() -> WorkerAccount:
+    """The signed-in worker's account (only in views that need signing in)."""
+    return cast(SignedInWorker, current_user).account
+
+
+@login_manager.user_loader
+def _load(worker_id: str) -> SignedInWorker | None:
+    if not worker_id.isdecimal():
+        return None
+    account = get_worker(services().database, int(worker_id))
+    return SignedInWorker(account) if account is not None and account.active else None
+
+
+def set_up(app: Flask) -> None:
+    """Sign-in for the app; CSRF is checked for the workers' area only (the chat has its
+    own defences and the SMS webhook is signed by Twilio)."""
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def check_request() -> ResponseReturnValue | None:
+    """Before each request in the area: refuse a form without its token, and sign out a
+    worker who has done nothing for IDLE."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    seen = session.get(_SEEN)
+    if not isinstance(seen, (int, float)) or now - seen > IDLE.total_seconds():
+        logout_user()
+        session.clear()
+        flash("You were signed out because nothing was done for 30 minutes.", "info")
+        return redirect(url_for("workers.sign_in", next=request.full_path.rstrip("?")))
+    session[_SEEN] = now
+    session.permanent = True
+    return None
+
+
+def mark_seen() -> None:
+    """Start the idle clock (at sign-in)."""
+    session[_SEEN] = time.time()
+    session.permanent = True
