@@ -12,6 +12,7 @@ from voicebox.bot.messages import InboundMessage
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, ConversationState, Participant
 from voicebox.flows import load_builtin_flows
+from voicebox.flows.loader import parse_flow
 from voicebox.storage.consultations import close_consultation
 
 ENGINE = Engine(load_builtin_flows().values())
@@ -157,3 +158,32 @@ def test_a_message_sent_twice_is_described_as_it_stands(sqlite_engine):
     sqlite_engine.handle(stop)
     stopped = sqlite_engine.handle(stop)
     assert stopped.duplicate is True and stopped.opted_out is True and stopped.question is None
+
+
+def _cards_flow(version: int, title: str):
+    from tests.bot.test_engine_promises import CARDS_FLOW
+
+    text = CARDS_FLOW.replace("version: 1", f"version: {version}").replace(
+        "title: Cards", f"title: {title}"
+    )
+    return parse_flow(text)
+
+
+def test_the_engine_runs_the_newest_version_of_each_flow_given():
+    """Given two versions of a flow in either order, the newer one runs; the same version
+    twice keeps the first given."""
+    older, newer = _cards_flow(1, "Old"), _cards_flow(2, "New")
+    for flows in ([older, newer], [newer, older]):
+        engine = Engine(flows)
+        assert engine.flows["cards_test"].title == "New" and engine.has_flow("cards_test")
+    again = Engine([_cards_flow(2, "First"), _cards_flow(2, "Second")])
+    assert again.flows["cards_test"].title == "First"
+    assert list(again.flows) == ["cards_test"] and not again.has_flow("tops_and_pants")
+
+
+def test_the_engines_flows_cannot_be_changed_from_outside():
+    """`flows` is a read-only view: a page listing flows cannot swap one by mistake."""
+    flows = ENGINE.flows
+    assert set(flows) == set(load_builtin_flows())
+    with pytest.raises(TypeError):
+        flows["tops_and_pants"] = flows["four_cornerstones"]  # type: ignore[index]
