@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.chat_driver import (
+    TO_A_TEXT_QUESTION,
     assert_accessible,
     focused,
     no_sideways_scroll,
     tab_to,
+    take,
     watch_requests,
 )
 
@@ -101,3 +103,38 @@ def test_empty_fields_link_to_each_field(workers, new_context):
     assert_accessible(page, "with both fields empty")
     links.nth(1).click()
     assert focused(page).id == "password"
+
+
+def test_a_call_for_help_on_the_web_reaches_the_workers_queue(workers, new_context):
+    """A young person asks for help in the web chat; the group's worker sees the flag, opens
+    it, is told what is missing, and says it was seen, then acted on. axe at each step."""
+    young = new_context().new_page()
+    young.goto(f"{workers.base}/c/BYOUTH")
+    for kind, words in TO_A_TEXT_QUESTION:
+        take(young, kind, words, True)
+    take(young, "type", "i want to die", True)
+
+    page = new_context(viewport=DESKTOP).new_page()
+    page.goto(f"{workers.base}/workers/login")
+    page.fill("#email", "kai@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{workers.base}/workers/")
+    assert "1 new safeguarding flag to read" in page.inner_text("#new-flags")
+    page.click("#new-flags a")
+    page.wait_for_url(f"{workers.base}/workers/flags")
+    assert "“want to die”" in page.inner_text("main")
+    assert_accessible(page, "on the queue")
+    page.locator("main table a").first.click()
+    page.wait_for_load_state()
+    assert_accessible(page, "on the flag")
+    page.get_by_label("Acted on: it has been dealt with").check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    assert "Say what was done and who was told" in page.inner_text(".error-summary")
+    assert_accessible(page, "after acted with no note")
+    page.get_by_label("Seen: I have read it and I am dealing with it").check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{workers.base}/workers/flags")
+    assert "No new safeguarding flags" in page.inner_text("#new-flags")
+    assert_accessible(page, "after marking it seen")

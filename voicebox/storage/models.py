@@ -152,6 +152,7 @@ class SafeguardingFlag(Base):
     """A phrase that means a person must read this conversation."""
 
     __tablename__ = "safeguarding_flags"
+    __table_args__ = (Index("ix_safeguarding_flags_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int | None] = mapped_column(
@@ -164,6 +165,25 @@ class SafeguardingFlag(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), default=None)
+    # new (no one has read it), seen (someone is on it) or acted (done, with a note).
+    status: Mapped[str] = mapped_column(String(8), default="new", server_default="new")
+
+
+class FlagReview(Base):
+    """One change of a flag's status: who, when, and what was done or who was told."""
+
+    __tablename__ = "flag_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(
+        ForeignKey("safeguarding_flags.id", ondelete="CASCADE"), index=True
+    )
+    worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class InboundMessageId(Base):

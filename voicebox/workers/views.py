@@ -6,12 +6,19 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from voicebox.storage.consultations import list_consultations
-from voicebox.storage.flags import count_new_flags
+from voicebox.storage.flags import (
+    FlagError,
+    count_new_flags,
+    flag_queue,
+    flag_reviews,
+    get_flag,
+    review_flag,
+)
 from voicebox.storage.sign_in import (
     LOCK,
     clear_failures,
@@ -21,7 +28,7 @@ from voicebox.storage.sign_in import (
 )
 from voicebox.storage.workers import WorkerAccount, check_password, get_worker
 from voicebox.workers import auth
-from voicebox.workers.forms import SignInForm, SignOutForm
+from voicebox.workers.forms import ReviewForm, SignInForm, SignOutForm
 
 URL_PREFIX = "/workers"
 WRONG = "The email address or password is not right."
@@ -131,3 +138,63 @@ def sign_out() -> ResponseReturnValue:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("workers.sign_in"))
+
+
+@blueprint.get("/flags")
+@login_required
+def flags() -> ResponseReturnValue:
+    """The safeguarding queue: every open flag, new ones first, oldest first."""
+    account = auth.worker()
+    open_flags, acted = flag_queue(auth.services().database, _visible_groups(account))
+    return render_template("workers/flags.html", open_flags=open_flags, acted=acted)
+
+
+@blueprint.route("/flags/<int:flag_id>", methods=["GET", "POST"])
+@login_required
+def flag(flag_id: int) -> ResponseReturnValue:
+    """One flag: what matched, where, its reviews, and the form to say what happened."""
+    account = auth.worker()
+    database = auth.services().database
+    groups = _visible_groups(account)
+    found = get_flag(database, flag_id, groups)
+    if found is None:
+        abort(404)  # another group's flag is not found, never shown
+    form = ReviewForm()
+    problem = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            review_flag(
+                database,
+                flag_id,
+                groups,
+                account.id,
+                form.status.data or "",
+                form.note.data or "",
+            )
+        except FlagError as error:
+            problem = str(error)
+        else:
+            flash(f"Flag {flag_id} is now {_STATUS_WORDS[form.status.data or ''].lower()}.")
+            return redirect(url_for("workers.flags"))
+    status = 400 if request.method == "POST" else 200
+    reviews = flag_reviews(database, flag_id)
+    return (
+        render_template(
+            "workers/flag.html", flag=found, reviews=reviews, form=form, problem=problem
+        ),
+        status,
+    )
+
+
+_STATUS_WORDS = {"new": "New", "seen": "Seen", "acted": "Acted on"}
+
+
+@blueprint.app_template_filter("flag_status")
+def _flag_status(status: str) -> str:
+    return _STATUS_WORDS.get(status, status)
+
+
+@blueprint.app_template_filter("when")
+def _when(moment: datetime) -> str:
+    """A time as workers read it: 28 Nov 2026, 16:05 (UTC)."""
+    return moment.astimezone(UTC).strftime("%-d %b %Y, %H:%M") + " UTC"
