@@ -454,3 +454,29 @@ def test_an_old_cards_button_says_so_and_asks_the_question_now_in_the_channels_w
         outcome = engine.resume(context, inbound)
         assert _said(outcome) == [(replies.OLD_BUTTON, "reask"), (question, "flow")]
         assert state.step == "good" and state.given == {}
+
+
+# -- a check-in that cannot start ----------------------------------------------------------
+
+
+def test_a_code_whose_flow_is_gone_says_closed_and_logs_it_for_the_admin(caplog):
+    """A check-in naming a flow this engine does not have: the person is told it is closed,
+    and the log names the code and the flow, so an admin can put it right."""
+    gone = ConsultationRef(code="OLDFLOW", flow_id="retired_flow", flow_version=1)
+    context = TurnContext(Participant("Otter-1"), None, {"OLDFLOW": gone}.get)
+    with caplog.at_level("ERROR", logger="voicebox.bot.engine"):
+        outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+447700900001", "OLDFLOW"))
+    assert _said(outcome) == [(replies.CLOSED, "notice")]
+    assert [r.getMessage() for r in caplog.records] == [
+        "consultation OLDFLOW names unknown flow retired_flow"
+    ]
+
+
+def test_a_closed_code_says_closed_and_logs_nothing(caplog):
+    """A closed check-in is no fault: the same notice, and nothing in the error log."""
+    closed = ConsultationRef(code="SHUT", flow_id="tops_and_pants", flow_version=2, open=False)
+    context = TurnContext(Participant("Otter-1"), None, {"SHUT": closed}.get)
+    with caplog.at_level("ERROR", logger="voicebox.bot.engine"):
+        outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+447700900001", "SHUT"))
+    assert _said(outcome) == [(replies.CLOSED, "notice")]
+    assert caplog.records == []
