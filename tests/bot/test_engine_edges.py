@@ -13,8 +13,8 @@ from sqlalchemy import select
 from tests.bot.conftest import Person
 from tests.bot.test_engine_promises import CARDS_FLOW
 from voicebox.bot import replies
-from voicebox.bot.engine import Engine
-from voicebox.bot.messages import InboundMessage
+from voicebox.bot.engine import MAX_ANSWER_CHARS, Engine
+from voicebox.bot.messages import InboundMessage, OutboundMessage
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.safeguarding import PhraseList
 from voicebox.bot.state import ConsultationRef, ConversationState, Participant
@@ -480,3 +480,54 @@ def test_a_closed_code_says_closed_and_logs_nothing(caplog):
         outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+447700900001", "SHUT"))
     assert _said(outcome) == [(replies.CLOSED, "notice")]
     assert caplog.records == []
+
+
+HINTS_FLOW = """
+id: hints_test
+version: 1
+title: Hints
+start: hello
+steps:
+  - id: hello
+    say: Hello.
+    hint: Send STOP to stop.
+    next: ask
+  - id: ask
+    text: What is good?
+    kind: text
+    hint: Type your answer.
+    next: bye
+  - id: bye
+    end: Thank you.
+"""
+
+
+def test_a_checkin_starts_in_the_channels_words():
+    """The first messages of a check-in leave the text hints out on a channel with buttons."""
+    flow = parse_flow(HINTS_FLOW)
+    engine = Engine([flow])
+    ref = ConsultationRef(code="HINTS", flow_id=flow.id, flow_version=flow.version)
+    said = {}
+    for buttons in (True, False):
+        context = TurnContext(Participant("Otter-1"), None, {"HINTS": ref}.get)
+        inbound = InboundMessage("sms", "sms:+447700900001", "HINTS", buttons=buttons)
+        said[buttons] = [m.text for m in engine.resume(context, inbound).replies]
+    assert said[True] == ["Hello.", "What is good?"]
+    assert said[False] == ["Hello. Send STOP to stop.", "What is good? Type your answer."]
+
+
+@pytest.mark.parametrize(
+    ("length", "told"), [(MAX_ANSWER_CHARS, False), (MAX_ANSWER_CHARS + 1, True)]
+)
+def test_an_answer_longer_than_kept_is_cut_and_the_person_told(length, told):
+    """Up to the limit an answer is kept whole, silently; one letter more is cut to the
+    limit, with a notice saying so."""
+    state = ConversationState(consultation=DEMO, step="good", consent="given")
+    context = TurnContext(Participant("Otter-1"), state, _find)
+    outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+1", "a" * length))
+    notices = [m for m in outcome.replies if m.purpose == "notice"]
+    limit = f"{MAX_ANSWER_CHARS:,}"
+    assert notices == (
+        [OutboundMessage(replies.LONG_ANSWER.format(limit=limit), purpose="notice")] if told else []
+    )
+    assert [len(a.answer) for a in outcome.answers] == [MAX_ANSWER_CHARS if told else length]
