@@ -117,6 +117,13 @@ def create_app(
         blueprint = channel.blueprint(app, services) if channel.enabled() else None
         if blueprint is not None:
             app.register_blueprint(blueprint)
+    enabled = [channel for channel in channels.values() if channel.enabled()]
+
+    def invitations(code: str) -> list[str]:
+        """How to join CODE on each channel that can say, for the share kit and poster."""
+        return [line for channel in enabled if (line := channel.invitation(code))]
+
+    app.extensions["voicebox_invitations"] = invitations
     workers.set_up(app)
     app.register_blueprint(workers.blueprint)
 

@@ -14,6 +14,7 @@ from tests.browser.chat_driver import (
     take,
     watch_requests,
 )
+from tests.qr import scan
 
 PASSWORD = "a long enough password"
 DESKTOP = {"width": 1280, "height": 800}
@@ -138,3 +139,29 @@ def test_a_call_for_help_on_the_web_reaches_the_workers_queue(workers, new_conte
     page.wait_for_url(f"{workers.base}/workers/flags")
     assert "No new safeguarding flags" in page.inner_text("#new-flags")
     assert_accessible(page, "after marking it seen")
+
+
+def _sign_in(page, base: str) -> None:
+    page.goto(f"{base}/workers/login")
+    page.fill("#email", "kai@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/workers/")
+
+
+def test_the_poster_prints_with_a_qr_code_that_scans_to_the_checkin(workers, new_context):
+    """From the check-in list to its share kit and poster (axe on each); the poster's QR
+    code, as drawn on screen and in print, scans to the check-in's link."""
+    page = new_context(viewport=DESKTOP).new_page()
+    _sign_in(page, workers.base)
+    page.click('a[href="/workers/checkins/BYOUTH"]')
+    page.wait_for_url(f"{workers.base}/workers/checkins/BYOUTH")
+    assert_accessible(page, "on the share kit")
+    page.get_by_role("link", name="Open the easy-read poster to print").click()
+    page.wait_for_url(f"{workers.base}/workers/checkins/BYOUTH/poster")
+    assert_accessible(page, "on the poster")
+    for media in ("screen", "print"):
+        page.emulate_media(media=media)
+        png = page.locator(".poster-qr").screenshot()
+        assert scan(png) == [f"{workers.base}/c/BYOUTH"], media
+    assert not page.locator(".poster-tools").is_visible()  # still in print

@@ -56,12 +56,13 @@ def sign_in(client: FlaskClient, email: str, password: str, **extra):
     return client.post("/workers/login", data=data, **extra)
 
 
-def make_area(database, public_url: str | None = None) -> Area:
-    """The whole app on this database (which already has the workers and check-ins)."""
+def make_area(database, public_url: str | None = None, env: dict[str, str] | None = None) -> Area:
+    """The whole app on this database (which already has the workers and check-ins), with
+    the channels these VOICEBOX_ settings turn on."""
     settings = Settings(
         database_url=database.url, secret_key="workers-test-secret-0123", public_url=public_url
     )
-    channels = build_channels({})
+    channels = build_channels(env or {})
     services = build_services(settings, channels)
     app = create_app({"TESTING": False}, settings=settings, services=services, channels=channels)
     return Area(app, services)
@@ -90,7 +91,7 @@ def area_template(sqlite_template, tmp_path_factory) -> str:
 @pytest.fixture
 def area(area_template, tmp_path) -> Iterator[Area]:
     """The area on its own copy of the SQLite file."""
-    path = tmp_path / "voicebox.db"
+    path = tmp_path / "area.db"
     shutil.copyfile(area_template, path)
     made = make_area(Database(f"sqlite:///{path}"))
     yield made

@@ -178,7 +178,7 @@ def test_a_session_left_alone_ends_and_says_why(area):
     assert client.get("/workers/").status_code == 302
 
 
-def test_the_session_cookie_is_http_only_and_same_site(area, sqlite_database):
+def test_the_session_cookie_is_http_only_and_same_site(area):
     """The cookie cannot be read by scripts or sent by other sites; Secure behind https."""
     cookie = sign_in(area.client(), "youth@example.org", PASSWORD).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie

@@ -41,3 +41,7 @@ class Channel(Protocol):
 
     def fit(self, message: OutboundMessage) -> Fit | None:
         """How a message fits the channel's limits (None when it has none to check)."""
+
+    def invitation(self, code: str) -> str | None:
+        """How to join the check-in CODE on this channel, in one short line for a poster
+        (None when the channel has nothing to add to the web link)."""

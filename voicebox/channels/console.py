@@ -48,6 +48,10 @@ class ConsoleChannel:
         """A terminal shows any text."""
         return None
 
+    def invitation(self, code: str) -> str | None:
+        """The terminal is for trying flows: nothing for a poster."""
+        return None
+
     def chat(
         self, handle: Callable[[InboundMessage], TurnResult], code: str, stdin: TextIO,
         stdout: TextIO,

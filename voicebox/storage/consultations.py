@@ -120,6 +120,26 @@ def list_consultations(
         return [_info(row, n_conv, n_ans, group) for row, n_conv, n_ans, group in rows]
 
 
+def visible_consultation(
+    db: Database, code: str, group_ids: frozenset[int] | None
+) -> ConsultationInfo | None:
+    """The consultation with this code if these groups may see it (None: any), else None."""
+    cleaned = (code or "").strip().upper()
+    if not JOIN_CODE.match(cleaned):
+        return None
+    query = (
+        select(Consultation, Group.name)
+        .outerjoin(ConsultationGroup, ConsultationGroup.consultation_id == Consultation.id)
+        .outerjoin(Group, Group.id == ConsultationGroup.group_id)
+        .where(Consultation.code == cleaned)
+    )
+    if group_ids is not None:
+        query = query.where(ConsultationGroup.group_id.in_(sorted(group_ids)))
+    with db.read_sessions() as session:
+        found = session.execute(query).first()
+        return _info(found[0], group=found[1]) if found is not None else None
+
+
 def close_consultation(db: Database, code: str) -> ConsultationInfo:
     """Close a consultation: its code stops working; answers stay."""
     code = code.strip().upper()

@@ -6,11 +6,21 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from voicebox.storage.consultations import list_consultations
+from voicebox.storage.consultations import list_consultations, visible_consultation
 from voicebox.storage.flags import (
     FlagError,
     count_new_flags,
@@ -27,7 +37,7 @@ from voicebox.storage.sign_in import (
     sign_in_keys,
 )
 from voicebox.storage.workers import WorkerAccount, check_password, get_worker
-from voicebox.workers import auth
+from voicebox.workers import auth, share
 from voicebox.workers.forms import ReviewForm, SignInForm, SignOutForm
 
 URL_PREFIX = "/workers"
@@ -198,3 +208,55 @@ def _flag_status(status: str) -> str:
 def _when(moment: datetime) -> str:
     """A time as workers read it: 28 Nov 2026, 16:05 (UTC)."""
     return moment.astimezone(UTC).strftime("%-d %b %Y, %H:%M") + " UTC"
+
+
+def _checkin(code: str):  # noqa: ANN202 - a ConsultationInfo
+    """The check-in with this code if the worker may see it; any other is not found."""
+    found = visible_consultation(auth.services().database, code, _visible_groups(auth.worker()))
+    if found is None:
+        abort(404)
+    return found
+
+
+@blueprint.get("/checkins/<code>")
+@login_required
+def checkin(code: str) -> ResponseReturnValue:
+    """One check-in's share kit: link, QR code, each channel's way in, and the poster."""
+    found = _checkin(code)
+    link = share.join_link(found.code, auth.services().public_url)
+    svg = share.qr_in_page(link)
+    return render_template(
+        "workers/checkin.html",
+        checkin=found,
+        link=link,
+        qr_svg=svg,
+        invitations=share.invitations(found.code),
+    )
+
+
+@blueprint.get("/checkins/<code>/qr.<any(svg, png):kind>")
+@login_required
+def qr(code: str, kind: str) -> ResponseReturnValue:
+    """The QR code as a file to download, for a slide, a letter or a poster of your own."""
+    found = _checkin(code)
+    link = share.join_link(found.code, auth.services().public_url)
+    media = "image/svg+xml" if kind == "svg" else "image/png"
+    response = Response(share.qr_code(link, kind), mimetype=media)
+    filename = f"voicebox-{found.code}-qr.{kind}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@blueprint.get("/checkins/<code>/poster")
+@login_required
+def poster(code: str) -> ResponseReturnValue:
+    """A one-page easy-read poster to print: three short sentences, pictures, the QR code."""
+    found = _checkin(code)
+    link = share.join_link(found.code, auth.services().public_url)
+    return render_template(
+        "workers/poster.html",
+        checkin=found,
+        link=link,
+        qr_svg=share.qr_in_page(link),
+        invitations=share.invitations(found.code),
+    )

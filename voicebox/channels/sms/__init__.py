@@ -56,3 +56,10 @@ class SmsChannel:
             limit=SEGMENT_LENGTH,
             over=len(render_segments([message])) > 1,  # the very packer the webhook uses
         )
+
+    def invitation(self, code: str) -> str | None:
+        """"Text CODE to +44...", when texts come in and the sending number is a number."""
+        sender = self.settings.sender or ""
+        if not self.enabled() or not sender.startswith("+"):
+            return None
+        return f"Text {code} to {sender}"

@@ -48,3 +48,7 @@ class WebChannel:
     def fit(self, message: OutboundMessage) -> Fit | None:
         """A page shows any length of text."""
         return None
+
+    def invitation(self, code: str) -> str | None:
+        """The web link and QR code are the share kit's own: nothing to add."""
+        return None
