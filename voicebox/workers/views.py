@@ -218,20 +218,24 @@ def _checkin(code: str):  # noqa: ANN202 - a ConsultationInfo
     return found
 
 
+def _share_page(template: str, code: str) -> ResponseReturnValue:
+    """A page showing a check-in's link, QR code and each channel's way in."""
+    found = _checkin(code)
+    link = share.join_link(found.code, auth.services().public_url)
+    return render_template(
+        template,
+        checkin=found,
+        link=link,
+        qr_svg=share.qr_in_page(link),
+        invitations=share.invitations(found.code),
+    )
+
+
 @blueprint.get("/checkins/<code>")
 @login_required
 def checkin(code: str) -> ResponseReturnValue:
     """One check-in's share kit: link, QR code, each channel's way in, and the poster."""
-    found = _checkin(code)
-    link = share.join_link(found.code, auth.services().public_url)
-    svg = share.qr_in_page(link)
-    return render_template(
-        "workers/checkin.html",
-        checkin=found,
-        link=link,
-        qr_svg=svg,
-        invitations=share.invitations(found.code),
-    )
+    return _share_page("workers/checkin.html", code)
 
 
 @blueprint.get("/checkins/<code>/qr.<any(svg, png):kind>")
@@ -251,12 +255,4 @@ def qr(code: str, kind: str) -> ResponseReturnValue:
 @login_required
 def poster(code: str) -> ResponseReturnValue:
     """A one-page easy-read poster to print: three short sentences, pictures, the QR code."""
-    found = _checkin(code)
-    link = share.join_link(found.code, auth.services().public_url)
-    return render_template(
-        "workers/poster.html",
-        checkin=found,
-        link=link,
-        qr_svg=share.qr_in_page(link),
-        invitations=share.invitations(found.code),
-    )
+    return _share_page("workers/poster.html", code)
