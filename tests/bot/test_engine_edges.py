@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.bot.conftest import Person
 from tests.bot.test_engine_promises import CARDS_FLOW
 from voicebox.bot import replies
-from voicebox.bot.engine import MAX_ANSWER_CHARS, Engine
+from voicebox.bot.engine import MAX_ANSWER_CHARS, MAX_GIVEN, Engine
 from voicebox.bot.messages import InboundMessage, OutboundMessage
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.safeguarding import PhraseList
@@ -531,3 +531,104 @@ def test_an_answer_longer_than_kept_is_cut_and_the_person_told(length, told):
         [OutboundMessage(replies.LONG_ANSWER.format(limit=limit), purpose="notice")] if told else []
     )
     assert [len(a.answer) for a in outcome.answers] == [MAX_ANSWER_CHARS if told else length]
+
+
+PICK_FLOW = """
+id: pick_test
+version: 1
+title: Pick
+start: pick
+steps:
+  - id: pick
+    choice: Which do you like?
+    hint: Send 1 or 2.
+    next: more
+    choices:
+      - {key: tea, words: Tea, symbol: {emoji: "🍵", picture: tea}}
+      - {key: juice, words: Juice, symbol: {emoji: "🧃", picture: juice}}
+  - id: more
+    cards: What else?
+    kind: top
+    next: bye
+    choices:
+      - {key: cake, words: Cake, symbol: {emoji: "🍰", picture: cake}}
+      - {key: fruit, words: Fruit, symbol: {emoji: "🍎", picture: fruit}}
+      - {key: nuts, words: Nuts, symbol: {emoji: "🥜", picture: nuts}}
+  - id: bye
+    end: Thank you.
+"""
+
+
+def _pick(step: str = "pick", **extra):
+    flow = parse_flow(PICK_FLOW)
+    engine = Engine([flow])
+    ref = ConsultationRef(code="PICK", flow_id=flow.id, flow_version=flow.version)
+    state = ConversationState(consultation=ref, step=step, consent="given", **extra)
+    return engine, TurnContext(Participant("Otter-1"), state, {"PICK": ref}.get), state
+
+
+def test_an_old_choice_button_says_so_and_asks_the_question_now_in_the_channels_words():
+    """A button from another question: nothing kept; the question now, hint only off the web."""
+    for buttons, question in [
+        (True, "Which do you like?"),
+        (False, "Which do you like? Send 1 or 2."),
+    ]:
+        engine, context, state = _pick()
+        inbound = InboundMessage("web", "web:a", "", payload="gone:tea", buttons=buttons)
+        outcome = engine.resume(context, inbound)
+        assert _said(outcome) == [(replies.OLD_BUTTON, "reask"), (question, "flow")]
+        assert outcome.answers == [] and state.step == "pick"
+
+
+@pytest.mark.parametrize("payload", ["pick:coffee", "pick:tea:extra", "pick:"])
+def test_a_button_for_this_question_naming_no_choice_of_it_is_asked_again(payload):
+    """A press naming a choice this question does not have is not an old button: sorry,
+    then the question again; nothing is kept."""
+    engine, context, state = _pick()
+    outcome = engine.resume(context, InboundMessage("web", "web:a", "", payload=payload))
+    assert [m.purpose for m in outcome.replies] == ["reask", "flow"]
+    assert outcome.replies[0].text != replies.OLD_BUTTON and outcome.answers == []
+
+
+def test_a_choice_with_no_kind_is_kept_as_kind_choice_and_rows_are_numbered_in_order():
+    """A plain choice lands in the export as kind "choice"; every row gets the next number,
+    several cards included."""
+    engine, context, state = _pick()
+    first = engine.resume(context, InboundMessage("sms", "sms:+1", "1"))
+    second = engine.resume(context, InboundMessage("sms", "sms:+1", "1 3"))
+    rows = [(a.seq, a.answer_key, a.kind) for a in (*first.answers, *second.answers)]
+    assert rows == [(0, "tea", "choice"), (1, "cake", "top"), (2, "nuts", "top")]
+    assert state.seq == 3
+
+
+def test_back_to_a_choice_shows_just_the_choice_taken():
+    """BACK to a choice question says the choice's own words as the earlier answer."""
+    engine, context, state = _pick()
+    engine.resume(context, InboundMessage("sms", "sms:+1", "2"))
+    outcome = engine.resume(context, InboundMessage("sms", "sms:+1", "back"))
+    assert replies.EARLIER.format(answer="Juice") in [m.text for m in outcome.replies]
+    shown = engine.describe(state, opted_out=False, buttons=True).question
+    assert shown is not None and shown.earlier == ("juice",) and shown.earlier_text == ""
+
+
+def test_earlier_answers_kept_for_back_are_bounded_oldest_dropped_first():
+    """At most MAX_GIVEN earlier answers are remembered for BACK: at the bound nothing is
+    dropped; past it, the oldest goes (its rows stay in the export)."""
+    for already, dropped in [(MAX_GIVEN - 1, False), (MAX_GIVEN, True)]:
+        given = {f"old{n}|": {"seqs": [], "keys": [], "text": "x"} for n in range(already)}
+        engine, context, state = _pick(given=given)
+        engine.resume(context, InboundMessage("sms", "sms:+1", "1"))
+        assert "pick|" in state.given
+        assert len(state.given) == min(already + 1, MAX_GIVEN)
+        assert ("old0|" not in state.given) is dropped
+        assert "old1|" in state.given
+
+
+def test_a_checkin_closed_mid_way_says_so_and_ends():
+    """A person part-way through a check-in that has since closed: one notice, and it ends."""
+    shut = ConsultationRef(code="DEMO", flow_id="tops_and_pants", flow_version=2, open=False)
+    state = ConversationState(consultation=shut, step="good", consent="given")
+    context = TurnContext(Participant("Otter-1"), state, _find)
+    outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+1", "It is fine"))
+    assert _said(outcome) == [(replies.CLOSED, "notice")]
+    assert state.ended is True and outcome.answers == []
