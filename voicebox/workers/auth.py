@@ -93,3 +93,8 @@ def mark_seen() -> None:
     """Start the idle clock (at sign-in)."""
     session[_SEEN] = time.time()
     session.permanent = True
+
+
+def visible_groups(account: WorkerAccount) -> frozenset[int] | None:
+    """The groups whose check-ins this worker sees; None for an admin (every one)."""
+    return None if account.is_admin else account.group_ids

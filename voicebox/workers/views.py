@@ -1,4 +1,7 @@
-"""The workers' area's pages: sign in, sign out and the home page."""
+"""The workers' area's blueprint and its account pages: sign in, sign out, the home page,
+and what every page shows (who is signed in, how many flags are new).
+
+The other pages register on the same blueprint: flag_pages.py and checkin_pages.py."""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -20,14 +21,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from voicebox.storage.consultations import list_consultations, visible_consultation
+from voicebox.storage.consultations import list_consultations
 from voicebox.storage.flags import (
-    FlagError,
     count_new_flags,
-    flag_queue,
-    flag_reviews,
-    get_flag,
-    review_flag,
 )
 from voicebox.storage.sign_in import (
     LOCK,
@@ -36,9 +32,9 @@ from voicebox.storage.sign_in import (
     record_failure,
     sign_in_keys,
 )
-from voicebox.storage.workers import WorkerAccount, check_password, get_worker
-from voicebox.workers import auth, share
-from voicebox.workers.forms import ReviewForm, SignInForm, SignOutForm
+from voicebox.storage.workers import check_password, get_worker
+from voicebox.workers import auth
+from voicebox.workers.forms import SignInForm, SignOutForm
 
 URL_PREFIX = "/workers"
 WRONG = "The email address or password is not right."
@@ -65,18 +61,13 @@ def _private(response: Any) -> Any:
     return response
 
 
-def _visible_groups(account: WorkerAccount) -> frozenset[int] | None:
-    """The groups whose check-ins this worker sees; None for an admin (every one)."""
-    return None if account.is_admin else account.group_ids
-
-
 @blueprint.context_processor
 def _every_page() -> dict[str, Any]:
     """What every page shows: who is signed in and how many flags are new."""
     if not current_user.is_authenticated:
         return {"account": None, "new_flags": None, "sign_out_form": None}
     account = auth.worker()
-    new = count_new_flags(auth.services().database, _visible_groups(account))
+    new = count_new_flags(auth.services().database, auth.visible_groups(account))
     return {"account": account, "new_flags": new, "sign_out_form": SignOutForm()}
 
 
@@ -85,7 +76,7 @@ def _every_page() -> dict[str, Any]:
 def home() -> ResponseReturnValue:
     """The check-ins this worker can see."""
     account = auth.worker()
-    consultations = list_consultations(auth.services().database, _visible_groups(account))
+    consultations = list_consultations(auth.services().database, auth.visible_groups(account))
     return render_template("workers/home.html", consultations=consultations)
 
 
@@ -150,109 +141,15 @@ def sign_out() -> ResponseReturnValue:
     return redirect(url_for("workers.sign_in"))
 
 
-@blueprint.get("/flags")
-@login_required
-def flags() -> ResponseReturnValue:
-    """The safeguarding queue: every open flag, new ones first, oldest first."""
-    account = auth.worker()
-    open_flags, acted = flag_queue(auth.services().database, _visible_groups(account))
-    return render_template("workers/flags.html", open_flags=open_flags, acted=acted)
-
-
-@blueprint.route("/flags/<int:flag_id>", methods=["GET", "POST"])
-@login_required
-def flag(flag_id: int) -> ResponseReturnValue:
-    """One flag: what matched, where, its reviews, and the form to say what happened."""
-    account = auth.worker()
-    database = auth.services().database
-    groups = _visible_groups(account)
-    found = get_flag(database, flag_id, groups)
-    if found is None:
-        abort(404)  # another group's flag is not found, never shown
-    form = ReviewForm()
-    problem = None
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            review_flag(
-                database,
-                flag_id,
-                groups,
-                account.id,
-                form.status.data or "",
-                form.note.data or "",
-            )
-        except FlagError as error:
-            problem = str(error)
-        else:
-            flash(f"Flag {flag_id} is now {_STATUS_WORDS[form.status.data or ''].lower()}.")
-            return redirect(url_for("workers.flags"))
-    status = 400 if request.method == "POST" else 200
-    reviews = flag_reviews(database, flag_id)
-    return (
-        render_template(
-            "workers/flag.html", flag=found, reviews=reviews, form=form, problem=problem
-        ),
-        status,
-    )
-
-
-_STATUS_WORDS = {"new": "New", "seen": "Seen", "acted": "Acted on"}
+STATUS_WORDS = {"new": "New", "seen": "Seen", "acted": "Acted on"}
 
 
 @blueprint.app_template_filter("flag_status")
 def _flag_status(status: str) -> str:
-    return _STATUS_WORDS.get(status, status)
+    return STATUS_WORDS.get(status, status)
 
 
 @blueprint.app_template_filter("when")
 def _when(moment: datetime) -> str:
     """A time as workers read it: 28 Nov 2026, 16:05 (UTC)."""
     return moment.astimezone(UTC).strftime("%-d %b %Y, %H:%M") + " UTC"
-
-
-def _checkin(code: str):  # noqa: ANN202 - a ConsultationInfo
-    """The check-in with this code if the worker may see it; any other is not found."""
-    found = visible_consultation(auth.services().database, code, _visible_groups(auth.worker()))
-    if found is None:
-        abort(404)
-    return found
-
-
-def _share_page(template: str, code: str) -> ResponseReturnValue:
-    """A page showing a check-in's link, QR code and each channel's way in."""
-    found = _checkin(code)
-    link = share.join_link(found.code, auth.services().public_url)
-    return render_template(
-        template,
-        checkin=found,
-        link=link,
-        qr_svg=share.qr_in_page(link),
-        invitations=share.invitations(found.code),
-    )
-
-
-@blueprint.get("/checkins/<code>")
-@login_required
-def checkin(code: str) -> ResponseReturnValue:
-    """One check-in's share kit: link, QR code, each channel's way in, and the poster."""
-    return _share_page("workers/checkin.html", code)
-
-
-@blueprint.get("/checkins/<code>/qr.<any(svg, png):kind>")
-@login_required
-def qr(code: str, kind: str) -> ResponseReturnValue:
-    """The QR code as a file to download, for a slide, a letter or a poster of your own."""
-    found = _checkin(code)
-    link = share.join_link(found.code, auth.services().public_url)
-    media = "image/svg+xml" if kind == "svg" else "image/png"
-    response = Response(share.qr_code(link, kind), mimetype=media)
-    filename = f"voicebox-{found.code}-qr.{kind}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@blueprint.get("/checkins/<code>/poster")
-@login_required
-def poster(code: str) -> ResponseReturnValue:
-    """A one-page easy-read poster to print: three short sentences, pictures, the QR code."""
-    return _share_page("workers/poster.html", code)

@@ -1,0 +1,91 @@
+"""Reading conversations in the workers' area: the list, one conversation as bubbles with
+the choices taken, and nothing that could identify a young person shown."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import select
+
+from tests.channels.webpage import parse
+from voicebox.bot.messages import InboundMessage
+from voicebox.storage.conversation_list import PER_PAGE
+from voicebox.storage.models import Conversation
+
+_ids = itertools.count()
+TYPED = "Call me on 07700 900123 or jo.b@example.org. I live near SW1A 1AA, code 12345678."
+
+
+def _say(area, code: str, phone: str, *texts: str) -> int:
+    """Text the area's engine; return the conversation's id."""
+    for text in texts:
+        area.services.engine.handle(
+            InboundMessage("sms", f"sms:{phone}", text, message_id=f"t{next(_ids)}")
+        )
+    with area.services.database.read_sessions() as session:
+        return session.scalars(select(Conversation.id).order_by(Conversation.id.desc())).first()
+
+
+def _text(response) -> str:
+    return parse(response.get_data(as_text=True)).text()
+
+
+def test_a_conversation_reads_as_bubbles_with_identifying_details_hidden(area):
+    """The worker reads what was chosen and typed; the phone number the young person texted
+    from, and the number, email, postcode and digits they typed, are nowhere on the page."""
+    conversation = _say(area, "YOUTH1", "+447700900555", "YOUTH1", "1", "1", "1", TYPED)
+    client = area.signed_in("youth@example.org")
+    listed = _text(client.get("/workers/checkins/YOUTH1/conversations"))
+    assert "1 conversation where the young person said yes" in listed
+    html = client.get(f"/workers/conversations/{conversation}").get_data(as_text=True)
+    page = parse(html).text()
+    assert "Chose: Yes" in page and "Chose: School or college" in page
+    assert "Call me on [phone number] or [email address]. I live near [postcode]" in page
+    assert "code [number]." in page
+    for secret in ("7700900555", "07700 900123", "jo.b@example.org", "SW1A 1AA", "12345678"):
+        assert secret not in html
+    assert "What is good about school or college?" in page
+
+
+def test_another_groups_conversations_are_not_found(area):
+    """A worker of another group gets 'not found' for the list and for each conversation."""
+    conversation = _say(area, "YOUTH1", "+447700900556", "YOUTH1", "1")
+    client = area.signed_in("council@example.org")
+    assert client.get("/workers/checkins/YOUTH1/conversations").status_code == 404
+    assert client.get(f"/workers/conversations/{conversation}").status_code == 404
+    assert client.get("/workers/conversations/999999").status_code == 404
+    assert (
+        area.signed_in("admin@example.org")
+        .get(f"/workers/conversations/{conversation}")
+        .status_code
+        == 200
+    )
+
+
+def test_only_conversations_with_a_yes_are_listed(area):
+    """Stopped at the consent question, nothing was agreed: not listed, not readable."""
+    waiting = _say(area, "YOUTH1", "+447700900557", "YOUTH1")
+    client = area.signed_in("youth@example.org")
+    assert "0 conversations" in _text(client.get("/workers/checkins/YOUTH1/conversations"))
+    assert client.get(f"/workers/conversations/{waiting}").status_code == 404
+
+
+def test_the_list_pages_newest_first(area):
+    """More than a page: page 1 holds the newest, page 2 the rest; a bad page is handled."""
+    ids = [_say(area, "YOUTH1", f"+4477009{n:05d}", "YOUTH1", "1") for n in range(PER_PAGE + 1)]
+    client = area.signed_in("youth@example.org")
+
+    def linked(page: str) -> list[int]:
+        html = parse(
+            client.get(f"/workers/checkins/YOUTH1/conversations{page}").get_data(as_text=True)
+        )
+        return [
+            int(a.get("href").rsplit("/", 1)[1])
+            for a in html.find_all("a")
+            if "/workers/conversations/" in (a.get("href") or "")
+        ]
+
+    assert linked("") == list(reversed(ids))[:PER_PAGE]
+    assert linked("?page=2") == [ids[0]]
+    assert linked("?page=abc") == linked("")
+    assert client.get("/workers/checkins/YOUTH1/conversations?page=3").status_code == 404
