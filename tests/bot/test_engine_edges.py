@@ -632,3 +632,18 @@ def test_a_checkin_closed_mid_way_says_so_and_ends():
     outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+1", "It is fine"))
     assert _said(outcome) == [(replies.CLOSED, "notice")]
     assert state.ended is True and outcome.answers == []
+
+
+def test_a_step_gone_from_a_changed_flow_starts_the_checkin_again_and_logs_it(caplog):
+    """Saved at a step the flow no longer has: the check-in starts again from its first
+    step (said, not silent), and the log names the step and the flow."""
+    state = ConversationState(consultation=DEMO, step="removed_step", consent="given")
+    context = TurnContext(Participant("Otter-1"), state, _find)
+    with caplog.at_level("WARNING", logger="voicebox.bot.engine"):
+        outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+1", "hello"))
+    fresh, _ = _turn("DEMO", None)
+    assert [m.text for m in outcome.replies] == [m.text for m in fresh.replies]
+    assert outcome.conversation is state and state.step == "consent"
+    assert [r.getMessage() for r in caplog.records] == [
+        "step removed_step is not in flow tops_and_pants; starting again"
+    ]
