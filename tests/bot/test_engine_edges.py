@@ -647,3 +647,45 @@ def test_a_step_gone_from_a_changed_flow_starts_the_checkin_again_and_logs_it(ca
     assert [r.getMessage() for r in caplog.records] == [
         "step removed_step is not in flow tops_and_pants; starting again"
     ]
+
+
+SAYS_FLOW = """
+id: says_test
+version: 1
+title: Says
+start: one
+steps:
+  - id: one
+    say: One.
+    next: two
+  - id: two
+    say: Two.
+    hint: Nothing to answer.
+    next: bye
+  - id: bye
+    end: Bye.
+"""
+
+
+def test_a_flow_of_say_steps_runs_through_to_its_end():
+    """Say steps one after another, to the end step, in one turn; the hint only off the web."""
+    flow = parse_flow(SAYS_FLOW)
+    engine = Engine([flow])
+    ref = ConsultationRef(code="SAYS", flow_id=flow.id, flow_version=flow.version)
+    for buttons, two in [(True, "Two."), (False, "Two. Nothing to answer.")]:
+        context = TurnContext(Participant("Otter-1"), None, {"SAYS": ref}.get)
+        outcome = engine.resume(context, InboundMessage("web", "web:a", "SAYS", buttons=buttons))
+        assert [m.text for m in outcome.replies] == ["One.", two, "Bye."]
+        assert outcome.conversation is not None and outcome.conversation.ended
+
+
+def test_saved_at_a_step_gone_or_a_say_step_it_carries_on_in_the_channels_words():
+    """A changed flow left a person at a missing step or at a say step: on the web the
+    questions that follow leave the text hints out."""
+    engine, context, state = _pick(step="gone")
+    outcome = engine.resume(context, InboundMessage("web", "web:a", "hi", buttons=True))
+    assert [m.text for m in outcome.replies] == ["Which do you like?"]
+    said = ConversationState(consultation=DEMO, step="thanks", consent="given")
+    context = TurnContext(Participant("Otter-1"), said, _find)
+    on_web = ENGINE.resume(context, InboundMessage("web", "web:a", "hi", buttons=True))
+    assert all("send" not in m.text.lower() for m in on_web.replies), on_web.replies
