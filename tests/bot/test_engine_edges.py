@@ -689,3 +689,22 @@ def test_saved_at_a_step_gone_or_a_say_step_it_carries_on_in_the_channels_words(
     context = TurnContext(Participant("Otter-1"), said, _find)
     on_web = ENGINE.resume(context, InboundMessage("web", "web:a", "hi", buttons=True))
     assert all("send" not in m.text.lower() for m in on_web.replies), on_web.replies
+
+
+def test_the_end_message_names_its_step():
+    """The closing words carry the end step's id and the "end" purpose (channels show them
+    as the close of the check-in)."""
+    flow = parse_flow(SAYS_FLOW)
+    ref = ConsultationRef(code="SAYS", flow_id=flow.id, flow_version=flow.version)
+    context = TurnContext(Participant("Otter-1"), None, {"SAYS": ref}.get)
+    outcome = Engine([flow]).resume(context, InboundMessage("sms", "sms:+1", "SAYS"))
+    last = outcome.replies[-1]
+    assert (last.text, last.step_id, last.purpose) == ("Bye.", "bye", "end")
+
+
+def test_help_before_any_checkin_is_worded_for_the_channel():
+    """HELP with no check-in yet: the general help, in the channel's own words."""
+    for buttons in (True, False):
+        outcome, _ = _turn("help", None, buttons=buttons)
+        assert _said(outcome) == [(replies.help_words(None, buttons), "help")]
+    assert replies.help_words(None, True) != replies.help_words(None, False)
