@@ -708,3 +708,24 @@ def test_help_before_any_checkin_is_worded_for_the_channel():
         outcome, _ = _turn("help", None, buttons=buttons)
         assert _said(outcome) == [(replies.help_words(None, buttons), "help")]
     assert replies.help_words(None, True) != replies.help_words(None, False)
+
+
+def test_start_while_not_stopped_asks_the_question_again_and_keeps_nothing():
+    """START part-way through, never having stopped: the same question again, in the
+    channel's words, with nothing kept as an answer."""
+    for buttons, question in [
+        (True, "What is good about this part of your life?"),
+        (False, "What is good about this part of your life? Type your answer, or send SKIP."),
+    ]:
+        outcome, state = _turn("START", "good", buttons=buttons)
+        assert _said(outcome) == [(question, "flow")]
+        assert outcome.answers == [] and state.step == "good"
+
+
+def test_a_providers_start_signal_with_an_answer_is_taken_as_the_answer():
+    """A provider may mark a message as an opt-in (START) whose words answer the question:
+    only the words START or UNSTOP mean start, so "1" still picks the first choice."""
+    outcome, state = _turn("1", "topic", opt_out="start")
+    plain, _ = _turn("1", "topic")
+    assert (state.step, state.topic) == ("feeling", "school")
+    assert _said(outcome) == _said(plain)
