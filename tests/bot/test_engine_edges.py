@@ -729,3 +729,22 @@ def test_a_providers_start_signal_with_an_answer_is_taken_as_the_answer():
     plain, _ = _turn("1", "topic")
     assert (state.step, state.topic) == ("feeling", "school")
     assert _said(outcome) == _said(plain)
+
+
+def test_moving_to_another_checkin_by_its_code_starts_it_in_the_channels_words():
+    """Sending another check-in's code part-way: moved, and its first question worded for
+    the channel (no text hint on the web)."""
+    pick = parse_flow(PICK_FLOW)
+    engine = Engine([*FLOWS.values(), pick])
+    ref = ConsultationRef(code="PICK", flow_id=pick.id, flow_version=pick.version)
+    for buttons, question in [
+        (True, "Which do you like?"),
+        (False, "Which do you like? Send 1 or 2."),
+    ]:
+        state = ConversationState(consultation=DEMO, step="good", consent="given")
+        context = TurnContext(Participant("Otter-1"), state, {"PICK": ref, **REFS}.get)
+        outcome = engine.resume(context, InboundMessage("web", "web:a", "PICK", buttons=buttons))
+        assert _said(outcome) == [
+            (replies.MOVED.format(code="PICK"), "notice"),
+            (question, "flow"),
+        ]
