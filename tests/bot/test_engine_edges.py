@@ -748,3 +748,11 @@ def test_moving_to_another_checkin_by_its_code_starts_it_in_the_channels_words()
             (replies.MOVED.format(code="PICK"), "notice"),
             (question, "flow"),
         ]
+
+
+def test_a_button_press_is_never_read_as_a_code():
+    """A press carries its own payload; words sent with it, even another check-in's code,
+    do not move the person (only typed words can)."""
+    outcome, state = _turn("CORNER", "topic", payload="topic:school")
+    assert state.consultation == DEMO and (state.step, state.topic) == ("feeling", "school")
+    assert replies.MOVED.format(code="CORNER") not in [m.text for m in outcome.replies]
