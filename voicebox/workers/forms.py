@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are 3.2
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
 
@@ -31,7 +32,8 @@ class PlainRadioField(RadioField):
     def __init__(
         self, label: str, choices: list[tuple[str, str]], missing: str, **kwargs: Any
     ) -> None:
-        super().__init__(label, choices=choices, validators=[InputRequired(missing)], **kwargs)
+        options = [SelectChoice(value, words) for value, words in choices]
+        super().__init__(label, choices=options, validators=[InputRequired(missing)], **kwargs)
         self.missing = missing
         self.values = {value for value, _words in choices}
 
