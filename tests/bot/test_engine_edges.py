@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.bot.conftest import Person
 from tests.bot.test_engine_promises import CARDS_FLOW
 from voicebox.bot import replies
-from voicebox.bot.engine import MAX_ANSWER_CHARS, MAX_GIVEN, Engine
+from voicebox.bot.engine import EARLIER_CHARS, MAX_ANSWER_CHARS, MAX_GIVEN, Engine
 from voicebox.bot.messages import InboundMessage, OutboundMessage
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.safeguarding import PhraseList
@@ -756,3 +756,35 @@ def test_a_button_press_is_never_read_as_a_code():
     outcome, state = _turn("CORNER", "topic", payload="topic:school")
     assert state.consultation == DEMO and (state.step, state.topic) == ("feeling", "school")
     assert replies.MOVED.format(code="CORNER") not in [m.text for m in outcome.replies]
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("a" * EARLIER_CHARS, "a" * EARLIER_CHARS),
+        ("a" * (EARLIER_CHARS + 1), "a" * (EARLIER_CHARS - 3) + "..."),
+    ],
+)
+def test_an_earlier_answer_is_said_back_whole_up_to_the_limit_then_shortened(typed, shown):
+    """BACK says the earlier answer; a long one is cut to the limit, ending in "..."."""
+    state = ConversationState(consultation=DEMO, step="not_good", consent="given")
+    state.history.append(["good", None, None])
+    state.given["good|"] = {"seqs": [0], "keys": [], "text": typed}
+    context = TurnContext(Participant("Otter-1"), state, _find)
+    outcome = ENGINE.resume(context, InboundMessage("sms", "sms:+1", "back"))
+    assert replies.EARLIER.format(answer=shown) in [m.text for m in outcome.replies]
+
+
+TOPIC_HINT_FLOW = PICK_FLOW.replace("id: pick_test", "id: topic_hint").replace(
+    "    hint: Send 1 or 2.\n", "    hint: Think about {topic}.\n"
+)
+
+
+def test_a_hint_names_the_topic_being_talked_about():
+    """A hint with {topic} in it names the part of life the questions are about."""
+    flow = parse_flow(TOPIC_HINT_FLOW)
+    engine = Engine([flow])
+    ref = ConsultationRef(code="HINT", flow_id=flow.id, flow_version=flow.version)
+    state = ConversationState(consultation=ref, step="pick", consent="given", about="school")
+    question = engine.describe(state, opted_out=False).question
+    assert question is not None and question.hint == "Think about school."
