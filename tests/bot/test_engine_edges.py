@@ -788,3 +788,12 @@ def test_a_hint_names_the_topic_being_talked_about():
     state = ConversationState(consultation=ref, step="pick", consent="given", about="school")
     question = engine.describe(state, opted_out=False).question
     assert question is not None and question.hint == "Think about school."
+
+
+def test_a_providers_start_and_help_signals_count_whatever_the_words():
+    """A provider's own START (after STOP) and HELP signals work like the words, even when
+    the text is something else."""
+    back, _ = _turn("ok", "good", opted_out=True, opt_out="start")
+    assert back.opted_out is False and back.replies[0].text == replies.WELCOME_BACK
+    helped, _ = _turn("hmm", "good", opt_out="help")
+    assert helped.replies[0].purpose == "help" and helped.answers == []
