@@ -797,3 +797,12 @@ def test_a_providers_start_and_help_signals_count_whatever_the_words():
     assert back.opted_out is False and back.replies[0].text == replies.WELCOME_BACK
     helped, _ = _turn("hmm", "good", opt_out="help")
     assert helped.replies[0].purpose == "help" and helped.answers == []
+
+
+def test_start_after_stop_on_a_checkins_own_page_begins_it_again():
+    """STOP, then START on /c/DEMO with nothing part-way: welcome, and DEMO starts again."""
+    outcome, _ = _turn("START", None, opted_out=True, named=DEMO, consultation="DEMO")
+    fresh, _ = _turn("DEMO", None)
+    assert outcome.opted_out is False and outcome.started
+    assert [m.text for m in outcome.replies] == [m.text for m in fresh.replies]
+    assert outcome.conversation is not None and outcome.conversation.consultation == DEMO
