@@ -68,6 +68,8 @@ BROKEN = [
     ),
     ("emoji_in_text", "step 'ask': SMS text has characters GSM-7 cannot send: '🏫' (U+1F3EB)"),
     ("too_long_for_sms", "step 'ask': SMS text is 188 characters; 160 is the most"),
+    # The hint is sent by SMS only: the check counts it (the question alone is 122).
+    ("hint_makes_sms_too_long", "step 'ask': SMS text is 179 characters; 160 is the most"),
     (
         "topic_sentence_too_long",
         "step 'feeling': sentence \"How do you feel about the ...\" has 18 words "
