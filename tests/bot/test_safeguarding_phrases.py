@@ -316,3 +316,14 @@ def test_the_longest_starred_phrase_wins():
     """ "self harm*" is chosen over "self*" for "selfharming", whichever is listed first."""
     phrases = PhraseList({"worry": ["self*"], "harm": ["self harm*"]})
     assert phrases.find("selfharming") == Match("harm", "self harming")
+
+
+def test_the_most_serious_category_wins_wherever_it_comes_in_the_message():
+    """Categories are listed most serious first; a message naming a less serious one first
+    is still flagged under the most serious it holds."""
+    phrases = PhraseList({"first": ["want to die"], "second": ["feel sad"], "third": ["bored"]})
+    found = [
+        phrases.find(text)
+        for text in ("i feel sad and i want to die", "bored, i feel sad, bored", "bored bored")
+    ]
+    assert [f.category if f else None for f in found] == ["first", "second", "third"]
