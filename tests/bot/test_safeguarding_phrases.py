@@ -327,3 +327,17 @@ def test_the_most_serious_category_wins_wherever_it_comes_in_the_message():
         for text in ("i feel sad and i want to die", "bored, i feel sad, bored", "bored bored")
     ]
     assert [f.category if f else None for f in found] == ["first", "second", "third"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("i`m sad", "im sad"),  # a backtick typed as an apostrophe
+        ("I\u2033m sad", "im sad"),  # a double prime: NFKC makes two primes, both dropped
+        ("kill\U0001f600myself", "kill myself"),  # an emoji between words is a space
+        ("i want to die\U0001f622", "i want to die"),
+    ],
+)
+def test_signs_inside_words_are_read_as_people_mean_them(typed, read):
+    """Apostrophe look-alikes join a word; emoji and other signs part words."""
+    assert fold(typed) == read
