@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from voicebox.bot.codes import JOIN_CODE
 from voicebox.bot.messages import utcnow
@@ -107,14 +107,9 @@ def list_consultations(
         .where(Answer.consultation_id == Consultation.id)
         .scalar_subquery()
     )
-    query = (
-        select(Consultation, conversations, answers, Group.name)
-        .outerjoin(ConsultationGroup, ConsultationGroup.consultation_id == Consultation.id)
-        .outerjoin(Group, Group.id == ConsultationGroup.group_id)
-        .order_by(Consultation.id.desc())
-    )
-    if group_ids is not None:
-        query = query.where(ConsultationGroup.group_id.in_(sorted(group_ids)))
+    query = _with_group(
+        select(Consultation, conversations, answers, Group.name), group_ids
+    ).order_by(Consultation.id.desc())
     with db.read_sessions() as session:
         rows = session.execute(query).all()
         return [_info(row, n_conv, n_ans, group) for row, n_conv, n_ans, group in rows]
@@ -127,14 +122,9 @@ def visible_consultation(
     cleaned = (code or "").strip().upper()
     if not JOIN_CODE.match(cleaned):
         return None
-    query = (
-        select(Consultation, Group.name)
-        .outerjoin(ConsultationGroup, ConsultationGroup.consultation_id == Consultation.id)
-        .outerjoin(Group, Group.id == ConsultationGroup.group_id)
-        .where(Consultation.code == cleaned)
+    query = _with_group(select(Consultation, Group.name), group_ids).where(
+        Consultation.code == cleaned
     )
-    if group_ids is not None:
-        query = query.where(ConsultationGroup.group_id.in_(sorted(group_ids)))
     with db.read_sessions() as session:
         found = session.execute(query).first()
         return _info(found[0], group=found[1]) if found is not None else None
@@ -163,6 +153,16 @@ def ensure_demo(db: Database, flows: Mapping[str, Flow]) -> bool:
     except ConsultationError:
         return False  # another process made it first
     return True
+
+
+def _with_group(query: Select, group_ids: frozenset[int] | None) -> Select:
+    """The query with each check-in's group name, only these groups' (None: all of them)."""
+    query = query.outerjoin(
+        ConsultationGroup, ConsultationGroup.consultation_id == Consultation.id
+    ).outerjoin(Group, Group.id == ConsultationGroup.group_id)
+    if group_ids is not None:
+        query = query.where(ConsultationGroup.group_id.in_(sorted(group_ids)))
+    return query
 
 
 def _info(

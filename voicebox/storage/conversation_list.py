@@ -11,11 +11,11 @@ from sqlalchemy import Select, func, select
 from voicebox.storage.database import Database
 from voicebox.storage.models import (
     Consultation,
-    ConsultationGroup,
     Conversation,
     Participant,
     SafeguardingFlag,
 )
+from voicebox.storage.visibility import in_groups
 
 PER_PAGE = 50
 
@@ -55,11 +55,7 @@ def _query(group_ids: frozenset[int] | None) -> Select:
         .join(Consultation, Consultation.id == Conversation.consultation_id)
         .where(Conversation.consent == "given")
     )
-    if group_ids is not None:
-        query = query.join(
-            ConsultationGroup, ConsultationGroup.consultation_id == Consultation.id
-        ).where(ConsultationGroup.group_id.in_(sorted(group_ids)))
-    return query
+    return in_groups(query, Consultation.id, group_ids)
 
 
 def list_conversations(

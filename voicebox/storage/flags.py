@@ -11,13 +11,13 @@ from voicebox.bot.messages import utcnow
 from voicebox.storage.database import Database
 from voicebox.storage.models import (
     Consultation,
-    ConsultationGroup,
     Conversation,
     FlagReview,
     Participant,
     SafeguardingFlag,
     Worker,
 )
+from voicebox.storage.visibility import in_groups
 
 STATUSES = ("new", "seen", "acted")
 OPEN = ("new", "seen")  # a flag is open until someone says what was done
@@ -58,11 +58,7 @@ class Review:
 
 def _visible(query: Select, group_ids: frozenset[int] | None) -> Select:
     """Only flags of these groups' check-ins (None: every flag, for an admin)."""
-    if group_ids is None:
-        return query
-    return query.join(
-        ConsultationGroup, ConsultationGroup.consultation_id == Conversation.consultation_id
-    ).where(ConsultationGroup.group_id.in_(sorted(group_ids)))
+    return in_groups(query, Conversation.consultation_id, group_ids)
 
 
 def _flags_query() -> Select:

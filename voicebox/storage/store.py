@@ -69,9 +69,7 @@ _ANY_CONVERSATION = (
 _ANY_FLAG = (
     select(_flags.c.id).where(_flags.c.participant_id == bindparam("participant_id")).limit(1)
 )
-_DELETE_PARTICIPANT = delete(_participants).where(
-    _participants.c.id == bindparam("participant_id")
-)
+_DELETE_PARTICIPANT = delete(_participants).where(_participants.c.id == bindparam("participant_id"))
 _INSERT_ANSWERS = insert(_answers)
 _INSERT_FLAGS = insert(_flags)
 

@@ -91,8 +91,6 @@ def read_transcript(
         .limit(limit)
     ).all()
     return [
-        TranscriptLine(
-            r.id, r.direction, r.text, r.step, r.choice_key, r.purpose, r.created_at
-        )
+        TranscriptLine(r.id, r.direction, r.text, r.step, r.choice_key, r.purpose, r.created_at)
         for r in reversed(rows)
     ]

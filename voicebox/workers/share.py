@@ -19,10 +19,15 @@ def join_link(code: str, public_url: str | None) -> str:
     return f"{root}/c/{code}"
 
 
+def _qr(link: str) -> segno.QRCode:
+    """The link as a full QR code (not micro), medium error correction: phones read it."""
+    return segno.make(link, error="m", micro=False)
+
+
 def qr_code(link: str, kind: str) -> bytes:
     """The link as a QR code file, SVG or PNG, dark on light with the quiet zone scanners
     need, sized to print (about 37 cm wide at 96 dots an inch: scale it down freely)."""
-    code = segno.make(link, error="m", micro=False)
+    code = _qr(link)
     out = io.BytesIO()
     if kind == "svg":
         code.save(
