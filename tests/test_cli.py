@@ -327,3 +327,27 @@ def test_groups_from_the_command_line(folder):
     account = get_worker(db, worker_id)
     assert account is not None and len(account.group_ids) == 2
     db.dispose()
+
+
+def test_group_contacts_from_the_command_line(folder):
+    """Safeguarding contacts are added, listed and removed; a bad address is one line."""
+    run(folder, "group", "create", "Youth club")
+    empty = run(folder, "group", "contact", "Youth club")
+    assert "No safeguarding contacts: this group's flags go to every admin." in empty.stdout
+    added = run(folder, "group", "contact", "youth club", "DSL@Youth.example")
+    assert added.returncode == 0
+    assert "dsl@youth.example will be told at once" in added.stdout
+    again = run(folder, "group", "contact", "Youth club", "dsl@youth.example")
+    assert "dsl@youth.example is already told." in again.stdout
+    assert run(folder, "group", "contact", "Youth club").stdout.splitlines() == [
+        "dsl@youth.example"
+    ]
+    assert "does not look like an email address" in one_line_error(
+        run(folder, "group", "contact", "Youth club", "not-an-email")
+    )
+    assert "no group called Nobody" in one_line_error(
+        run(folder, "group", "contact", "Nobody", "a@b.example")
+    )
+    removed = run(folder, "group", "contact", "Youth club", "dsl@youth.example", "--remove")
+    assert "dsl@youth.example will no longer be told." in removed.stdout
+    assert "No safeguarding contacts" in run(folder, "group", "contact", "Youth club").stdout

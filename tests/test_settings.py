@@ -86,3 +86,32 @@ def test_a_secret_that_cannot_be_kept_is_one_clear_line(tmp_path):
     settings = Settings(database_url=f"sqlite:///{blocker / 'voicebox.db'}")
     with pytest.raises(SettingsError, match="cannot keep a secret key in"):
         settings.resolve_secret()
+
+
+def test_alert_settings():
+    """Email alerts are on with a mail server; port 465 means TLS from the start; a
+    webhook must be a web address; bad values are one clear line."""
+    from voicebox.alerts import AlertSettings
+
+    off = AlertSettings.from_env({})
+    assert not off.email and not off.webhook
+    on = AlertSettings.from_env(
+        {
+            "VOICEBOX_SMTP_HOST": "mail.council.example",
+            "VOICEBOX_SMTP_PORT": "465",
+            "VOICEBOX_SMTP_USERNAME": "voicebox",
+            "VOICEBOX_SMTP_PASSWORD": "pw",
+            "VOICEBOX_SAFEGUARDING_WEBHOOK_URL": "https://hooks.example/x",
+        }
+    )
+    assert on.email and on.webhook and on.smtp_security == "tls"
+    assert on.smtp_from == "voicebox@mail.council.example" and on.smtp_username == "voicebox"
+    assert AlertSettings.from_env({"VOICEBOX_SMTP_HOST": "m"}).smtp_security == "starttls"
+    for env, words in [
+        ({"VOICEBOX_SMTP_PORT": "lots"}, "VOICEBOX_SMTP_PORT must be a port number"),
+        ({"VOICEBOX_SMTP_PORT": "70000"}, "VOICEBOX_SMTP_PORT must be a port number"),
+        ({"VOICEBOX_SMTP_SECURITY": "maybe"}, "VOICEBOX_SMTP_SECURITY must be one of"),
+        ({"VOICEBOX_SAFEGUARDING_WEBHOOK_URL": "hooks.example"}, "must start with https://"),
+    ]:
+        with pytest.raises(SettingsError, match=words):
+            AlertSettings.from_env(env)

@@ -4,12 +4,14 @@ the workers' area into one Flask app."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template_string, request
 
 from voicebox import workers
+from voicebox.alerts import AlertSettings, alert_routes, alert_senders
 from voicebox.bot.engine import Engine
 from voicebox.channels.base import Channel
 from voicebox.channels.registry import build_channels
@@ -50,21 +52,28 @@ _AREA_ERRORS: dict[str, Callable[[int], Response]] = {workers.URL_PREFIX: worker
 
 
 def build_services(
-    settings: Settings, channels: Mapping[str, Channel] | None = None
+    settings: Settings,
+    channels: Mapping[str, Channel] | None = None,
+    alerts: AlertSettings | None = None,
 ) -> Services:
     """Database, store and engine for these settings (nothing is started)."""
     channels = build_channels() if channels is None else channels
+    alerts = AlertSettings.from_env(os.environ) if alerts is None else alerts
     database = Database(settings.database_url)
     secret = settings.resolve_secret()
     later = [name for name, channel in channels.items() if channel.replies_later]
-    store = SqlStore(database, secret, outbox_channels=later)
+    routes = alert_routes(alerts, settings.public_url)
+    store = SqlStore(database, secret, outbox_channels=later, alert_routes=routes)
     engine = Engine(load_builtin_flows().values(), store)
     return Services(database, store, engine, secret, settings.public_url)
 
 
-def build_senders(services: Services, channels: Mapping[str, Channel]) -> dict[str, Sender]:
-    """A sender for every enabled channel that is set up to send queued messages."""
-    senders: dict[str, Sender] = {}
+def build_senders(
+    services: Services, channels: Mapping[str, Channel], alerts: AlertSettings | None = None
+) -> dict[str, Sender]:
+    """A sender for every enabled channel that sends queued messages, and for alerts."""
+    alerts = AlertSettings.from_env(os.environ) if alerts is None else alerts
+    senders: dict[str, Sender] = alert_senders(alerts)
     for name, channel in channels.items():
         sender = channel.sender(services) if channel.enabled() else None
         if sender is not None:

@@ -115,6 +115,7 @@ def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
     from waitress.server import create_server
 
     from voicebox.app import build_senders, build_services, create_app
+    from voicebox.storage.alerts import EMAIL, WEBHOOK
     from voicebox.storage.consultations import ensure_demo
     from voicebox.storage.dispatcher import Dispatcher
 
@@ -137,8 +138,19 @@ def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
     click.echo(f"Voicebox is running at http://{shown}:{port}/")
     if not no_demo:
         click.echo(f"Try the demo check-in at http://{shown}:{port}/c/DEMO")
-    if senders:
-        click.echo(f"Sending queued messages for: {', '.join(sorted(senders))}")
+    channels_sending = sorted(set(senders) - {EMAIL, WEBHOOK})
+    if channels_sending:
+        click.echo(f"Sending queued messages for: {', '.join(channels_sending)}")
+    alerts = [way for way in (EMAIL, WEBHOOK) if way in senders]
+    if alerts:
+        click.echo(f"Safeguarding alerts go out by: {' and '.join(alerts)}")
+        if not settings.public_url:
+            click.echo("Set VOICEBOX_PUBLIC_URL so that alerts hold a whole link to the flag.")
+    else:
+        click.echo(
+            "Safeguarding alerts are off: set VOICEBOX_SMTP_HOST to email them. "
+            "New flags still show in the workers' area."
+        )
     click.echo("Press Ctrl+C to stop.")
     try:
         server.run()
@@ -366,3 +378,35 @@ def group_add(name: str, code: str) -> None:
 
     set_consultation_group(_ready_database(), code, name)
     click.echo(f"{code.strip().upper()} is now in the group {normalize_group_name(name)}.")
+
+
+@group.command("contact")
+@click.argument("name")
+@click.argument("email", required=False)
+@click.option("--remove", is_flag=True, help="Stop telling this address.")
+@human_errors
+def group_contact(name: str, email: str | None, remove: bool) -> None:
+    """Tell EMAIL at once when a flag is raised in group NAME; with no EMAIL, list them.
+
+    A group with no contacts has its flags sent to every admin."""
+    from voicebox.storage.workers import add_group_contact, group_contacts, remove_group_contact
+
+    database = _ready_database()
+    if email is None:
+        contacts = group_contacts(database, name)
+        if not contacts:
+            click.echo("No safeguarding contacts: this group's flags go to every admin.")
+        for address in contacts:
+            click.echo(address)
+        return
+    address = email.strip().lower()
+    if remove:
+        done = remove_group_contact(database, name, email)
+        click.echo(f"{address} will no longer be told." if done else f"{address} was not told.")
+        return
+    done = add_group_contact(database, name, email)
+    click.echo(
+        f"{address} will be told at once about this group's safeguarding flags."
+        if done
+        else f"{address} is already told."
+    )

@@ -179,3 +179,25 @@ def test_unsubscribed_cancels_the_rest_of_the_batch(store):
     with store.database.sessions() as session:
         statuses = session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)).all()
     assert statuses == ["failed", "cancelled"]
+
+
+def test_alerts_to_workers_go_beside_messages_to_young_people(store):
+    """An alert row has its own address and no young person: the dispatcher sends it with
+    the rest, on SQLite and PostgreSQL, and a young person's STOP does not touch it."""
+    from voicebox.storage.alerts import AlertRoutes, queue_flag_alert
+    from voicebox.storage.workers import create_worker
+
+    participant_id = _queue(store)
+    create_worker(store.database, "lead@example.org", "a long enough password", "admin")
+    routes = AlertRoutes(email=True, webhook=True, public_url="https://v.example")
+    with store.database.transaction() as conn:
+        assert queue_flag_alert(conn, routes, 7, None, utcnow()) == 2
+        outbox.cancel_queued(conn, participant_id, outbox.STOPPED)
+    email, webhook = RecordingSender(), RecordingSender()
+    dispatcher = Dispatcher(store.database, {"email": email, "webhook": webhook})
+    assert dispatcher.run_once() == 2
+    assert [address for address, _ in email.sent] == ["lead@example.org"]
+    assert [address for address, _ in webhook.sent] == [None]
+    assert "https://v.example/workers/flags/7" in email.sent[0][1].text
+    with store.database.transaction() as conn:  # no way to alert: nothing waits
+        assert queue_flag_alert(conn, AlertRoutes(), 8, None, utcnow()) == 0

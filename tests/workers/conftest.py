@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from voicebox.app import build_services, create_app
+from voicebox.alerts import AlertSettings
+from voicebox.app import build_senders, build_services, create_app
 from voicebox.channels.registry import build_channels
 from voicebox.settings import Settings
 from voicebox.storage.consultations import create_consultation
 from voicebox.storage.database import Database
+from voicebox.storage.dispatcher import Dispatcher, Sender
 from voicebox.storage.services import Services
 from voicebox.storage.workers import create_worker, set_consultation_group
 
@@ -29,6 +31,11 @@ class Area:
 
     app: Flask
     services: Services
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    def dispatch(self) -> int:
+        """Send what waits in the outbox once, as `voicebox serve` does in the background."""
+        return Dispatcher(self.services.database, self.senders).run_once()
 
     def client(self) -> FlaskClient:
         """A browser with no one signed in."""
@@ -58,14 +65,15 @@ def sign_in(client: FlaskClient, email: str, password: str, **extra):
 
 def make_area(database, public_url: str | None = None, env: dict[str, str] | None = None) -> Area:
     """The whole app on this database (which already has the workers and check-ins), with
-    the channels these VOICEBOX_ settings turn on."""
+    the channels and safeguarding alerts these VOICEBOX_ settings turn on."""
     settings = Settings(
         database_url=database.url, secret_key="workers-test-secret-0123", public_url=public_url
     )
     channels = build_channels(env or {})
-    services = build_services(settings, channels)
+    alerts = AlertSettings.from_env(env or {})
+    services = build_services(settings, channels, alerts)
     app = create_app({"TESTING": False}, settings=settings, services=services, channels=channels)
-    return Area(app, services)
+    return Area(app, services, build_senders(services, channels, alerts))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, false, func, or_, select, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.database import Database
@@ -82,7 +82,7 @@ class Dispatcher:
         unsubscribed: set[int] = set()  # people the provider said left, during this batch
         for row in self._claim(now):
             tried += 1
-            if row.participant_id in unsubscribed:
+            if row.participant_id is not None and row.participant_id in unsubscribed:
                 self._finish(row.id, status="cancelled", error="the person unsubscribed")
                 continue
             if self._deliver(row, now):
@@ -103,15 +103,16 @@ class Dispatcher:
                     _outbox.c.channel,
                     _outbox.c.body,
                     _outbox.c.attempts,
-                    _participants.c.id.label("participant_id"),
-                    _participants.c.address,
-                    _participants.c.opted_out,
+                    _outbox.c.participant_id,
+                    # An alert to a worker has its own address and no young person.
+                    func.coalesce(_outbox.c.address, _participants.c.address).label("address"),
+                    func.coalesce(_participants.c.opted_out, false()).label("opted_out"),
                 )
-                .join(_participants, _participants.c.id == _outbox.c.participant_id)
+                .outerjoin(_participants, _participants.c.id == _outbox.c.participant_id)
                 .where(or_(due, stuck), _outbox.c.channel.in_(channels))
                 .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
                 .limit(self.batch)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=_outbox)
             ).all()
             if rows:
                 conn.execute(
@@ -148,7 +149,7 @@ class Dispatcher:
             attempts,
             failure.reason,
         )
-        if failure.opted_out:
+        if failure.opted_out and row.participant_id is not None:
             with self.database.transaction() as conn:
                 conn.execute(
                     update(_participants)

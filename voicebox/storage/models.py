@@ -206,7 +206,13 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    # A young person's message has a participant (whose address it goes to); a safeguarding
+    # alert to a worker has none, only its own address and the flag it is about.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    address: Mapped[str | None] = mapped_column(String(500), default=None)
+    flag_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     body: Mapped[dict[str, Any]] = mapped_column()  # the OutboundMessage, as JSON
     purpose: Mapped[str] = mapped_column(String(16), default="reply")
     status: Mapped[str] = mapped_column(String(12), default="queued")
@@ -267,6 +273,18 @@ class ConsultationGroup(Base):
         ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True
     )
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+
+
+class GroupContact(Base):
+    """An email address told at once when a flag is raised in one of the group's check-ins."""
+
+    __tablename__ = "group_contacts"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SignInFailure(Base):

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from voicebox.bot.messages import InboundMessage, utcnow
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, ConversationState, Outcome, Participant
-from voicebox.storage import outbox, transcripts
+from voicebox.storage import alerts, outbox, transcripts
 from voicebox.storage.conversations import (
     BY_PARTICIPANT,
     LATEST_FOR_CODE,
@@ -71,7 +71,7 @@ _ANY_FLAG = (
 )
 _DELETE_PARTICIPANT = delete(_participants).where(_participants.c.id == bindparam("participant_id"))
 _INSERT_ANSWERS = insert(_answers)
-_INSERT_FLAGS = insert(_flags)
+_INSERT_FLAGS = insert(_flags).returning(_flags.c.id)
 
 
 class SqlTurn:
@@ -89,10 +89,12 @@ class SqlTurn:
         duplicate: bool,
         consultation_ids: dict[str, int],
         outbox_channels: frozenset[str],
+        alert_routes: alerts.AlertRoutes,
     ) -> None:
         self._connection = connection
         self._inbound = inbound
         self._outbox_channels = outbox_channels
+        self._alerts = alert_routes
         self.participant_id = participant_id
         self.conversation_id = conversation_id
         self._consultation_ids = consultation_ids
@@ -137,7 +139,7 @@ class SqlTurn:
         if outcome.answers and state is not None:
             self._save_answers(conn, outcome, now)
         if outcome.flags:
-            conn.execute(
+            flag_ids = conn.scalars(
                 _INSERT_FLAGS,
                 [
                     {
@@ -150,7 +152,9 @@ class SqlTurn:
                     }
                     for f in outcome.flags
                 ],
-            )
+            ).all()
+            for flag_id in flag_ids:  # the engine raises one flag per message
+                alerts.queue_flag_alert(conn, self._alerts, flag_id, self.conversation_id, now)
         if self._keeps_transcript(outcome):
             assert self.conversation_id is not None
             inbound = self._inbound
@@ -285,11 +289,16 @@ class SqlStore:
     """ConversationStore on SQLAlchemy Core: the hot path reads and writes few rows."""
 
     def __init__(
-        self, database: Database, secret: bytes, outbox_channels: Iterable[str] = ()
+        self,
+        database: Database,
+        secret: bytes,
+        outbox_channels: Iterable[str] = (),
+        alert_routes: alerts.AlertRoutes | None = None,
     ) -> None:
         self.database = database
         self.secret = secret
         self.outbox_channels = frozenset(outbox_channels)  # channels that reply later
+        self.alert_routes = alert_routes or alerts.AlertRoutes()  # how flags reach a person
         insert_ignore = pg_insert if database.dialect == "postgresql" else sqlite_insert
         # RETURNING tells a new id from a duplicate on every database (rowcount does not).
         self._insert_message_id = (
@@ -353,6 +362,7 @@ class SqlStore:
             duplicate,
             ids,
             self.outbox_channels,
+            self.alert_routes,
         )
 
     def _peek(

@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicebox.storage.database import Database
-from voicebox.storage.models import Consultation, ConsultationGroup, Group, Worker, WorkerGroup
+from voicebox.storage.models import (
+    Consultation,
+    ConsultationGroup,
+    Group,
+    GroupContact,
+    Worker,
+    WorkerGroup,
+)
 
 ROLES = ("admin", "worker")
 MIN_PASSWORD_LENGTH = 10
@@ -115,6 +122,57 @@ def list_groups(db: Database) -> list[tuple[int, str]]:
     with db.read_sessions() as session:
         rows = session.execute(select(Group.id, Group.name).order_by(Group.name)).all()
         return [(row.id, row.name) for row in rows]
+
+
+def _existing_group(session: Session, name: str) -> int:
+    """The id of the group with this name; WorkerError when there is none."""
+    found = _find_group(session, name)
+    if found is None:
+        raise WorkerError(f"there is no group called {normalize_group_name(name)}")
+    return found
+
+
+def _contact_email(email: str) -> str:
+    cleaned = (email or "").strip().lower()
+    if not _EMAIL.match(cleaned) or len(cleaned) > 254:
+        raise WorkerError(f"'{cleaned}' does not look like an email address")
+    return cleaned
+
+
+def add_group_contact(db: Database, group: str, email: str) -> bool:
+    """Tell this address at once when a flag is raised in the group's check-ins.
+
+    Returns False when it was already a contact."""
+    cleaned = _contact_email(email)
+    with db.sessions.begin() as session:
+        group_id = _existing_group(session, group)
+        if session.get(GroupContact, (group_id, cleaned)) is not None:
+            return False
+        session.add(GroupContact(group_id=group_id, email=cleaned))
+        return True
+
+
+def remove_group_contact(db: Database, group: str, email: str) -> bool:
+    """Stop telling this address about the group's flags; False when it was not a contact."""
+    cleaned = (email or "").strip().lower()
+    with db.sessions.begin() as session:
+        contact = session.get(GroupContact, (_existing_group(session, group), cleaned))
+        if contact is None:
+            return False
+        session.delete(contact)
+        return True
+
+
+def group_contacts(db: Database, group: str) -> list[str]:
+    """The addresses told about the group's flags, in order."""
+    with db.read_sessions() as session:
+        group_id = _existing_group(session, group)
+        found = session.scalars(
+            select(GroupContact.email)
+            .where(GroupContact.group_id == group_id)
+            .order_by(GroupContact.email)
+        )
+        return list(found)
 
 
 def set_consultation_group(db: Database, code: str, group: str) -> None:

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from voicebox.storage.alerts import alerts_for_flag
 from voicebox.storage.flags import FlagError, flag_queue, flag_reviews, get_flag, review_flag
 from voicebox.workers import auth
 from voicebox.workers.forms import ReviewForm
@@ -50,9 +51,15 @@ def flag(flag_id: int) -> ResponseReturnValue:
             return redirect(url_for("workers.flags"))
     status = 400 if request.method == "POST" else 200
     reviews = flag_reviews(database, flag_id)
+    alerts = alerts_for_flag(database, flag_id)
     return (
         render_template(
-            "workers/flag.html", flag=found, reviews=reviews, form=form, problem=problem
+            "workers/flag.html",
+            flag=found,
+            reviews=reviews,
+            alerts=alerts,
+            form=form,
+            problem=problem,
         ),
         status,
     )

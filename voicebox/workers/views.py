@@ -149,6 +149,20 @@ def _flag_status(status: str) -> str:
     return STATUS_WORDS.get(status, status)
 
 
+ALERT_WORDS = {
+    "queued": "waiting to be sent",
+    "sending": "being sent",
+    "sent": "sent",
+    "failed": "could not be sent",
+    "cancelled": "not sent",
+}
+
+
+@blueprint.app_template_filter("alert_status")
+def _alert_status(status: str) -> str:
+    return ALERT_WORDS.get(status, status)
+
+
 @blueprint.app_template_filter("when")
 def _when(moment: datetime) -> str:
     """A time as workers read it: 28 Nov 2026, 16:05 (UTC)."""

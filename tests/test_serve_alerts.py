@@ -1,0 +1,73 @@
+"""`voicebox serve` as a real process tells a safeguarding flag to a fake mail server at once."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.fake_alerts import FakeMailServer
+from tests.serve_process import VOICEBOX, ServeProcess, clean_env
+
+_FIELD = re.compile(r'name="(token|nonce)" value="([^"]+)"')
+
+
+@pytest.fixture
+def mail():
+    """A fake mail server on 127.0.0.1."""
+    server = FakeMailServer().start()
+    yield server
+    server.stop()
+
+
+def test_a_flag_on_the_web_chat_reaches_the_admins_inbox(tmp_path, mail):
+    """A young person types a call for help on /c/DEMO; within seconds the admin has an
+    email with a link to the flag and none of their words."""
+    env = clean_env(
+        **mail.env(),
+        VOICEBOX_PUBLIC_URL="http://voice.example.org",
+        VOICEBOX_WORKER_PASSWORD="a long enough password",
+    )
+    made = subprocess.run(
+        [VOICEBOX, "worker", "create", "lead@example.org", "--role", "admin"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    server = ServeProcess(tmp_path, env=env)
+    try:
+        assert _wait_log(server, "Safeguarding alerts go out by: email")
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        page = opener.open(f"{server.base}/c/DEMO", timeout=10).read().decode()
+        fields = dict(_FIELD.findall(page))
+        data = urllib.parse.urlencode(
+            {**fields, "text": "i want to kill myself", "send": "1"}
+        ).encode()
+        opener.open(f"{server.base}/c/DEMO", data=data, timeout=10).read()
+        deadline = time.monotonic() + 20
+        while not mail.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.stop()
+    (sent,) = mail.received
+    assert sent.recipients == ["lead@example.org"]
+    assert "http://voice.example.org/workers/flags/1" in sent.text
+    assert "kill" not in sent.text
+
+
+def _wait_log(server: ServeProcess, words: str) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if words in server.log.read_text():
+            return True
+        time.sleep(0.1)
+    return False
