@@ -288,12 +288,15 @@ class Engine:
         if not ref.open or not self.has_flow(ref.flow_id):
             if not self.has_flow(ref.flow_id):
                 log.error("consultation %s names unknown flow %s", ref.code, ref.flow_id)
-            outcome.replies.append(OutboundMessage(replies.CLOSED, purpose="notice"))
+            words = replies.NOT_YET.format(day=ref.opens_on) if ref.opens_on else replies.CLOSED
+            outcome.replies.append(OutboundMessage(words, purpose="notice"))
             return
         compiled = self._compiled(ref.flow_id)
         new_state = ConversationState(consultation=ref, step=compiled.flow.start)
         outcome.started = True
         outcome.conversation = new_state
+        if ref.intro:  # the group's own words; on SMS they give way if the texts are full
+            outcome.replies.append(OutboundMessage(ref.intro, purpose="flow"))
         self._advance(compiled, new_state, compiled.flow.start, buttons, outcome)
 
     def _other_checkin(

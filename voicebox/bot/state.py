@@ -17,6 +17,8 @@ class ConsultationRef:
     flow_version: int
     title: str = ""
     open: bool = True
+    intro: str = ""  # the group's own words, said before the first question
+    opens_on: str = ""  # "Monday 7 December" while the check-in is not open yet
 
 
 @dataclass

@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.orm import Session
 
 from voicebox.bot.codes import JOIN_CODE
 from voicebox.bot.messages import utcnow
 from voicebox.flows import Flow
 from voicebox.storage.database import Database
 from voicebox.storage.models import Answer, Consultation, ConsultationGroup, Conversation, Group
+from voicebox.storage.schedule import CLOSED, effective_status
 
 DEMO_CODE = "DEMO"
 DEMO_FLOW_ID = "tops_and_pants"  # the demo check-in `voicebox serve` makes
@@ -31,11 +33,15 @@ class ConsultationInfo:
     title: str
     flow_id: str
     flow_version: int
-    status: str
+    status: str  # open, closed, or not yet open: the stored status with the dates applied
     created_at: datetime
     conversations: int = 0
     answers: int = 0
     group: str | None = None  # the group of workers that runs it
+    intro: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    closed_by_hand: bool = False  # a worker closed it (not only its end date)
 
 
 def normalize_code(code: str) -> str:
@@ -49,22 +55,98 @@ def normalize_code(code: str) -> str:
 
 
 def create_consultation(
-    db: Database, code: str, flow_id: str, flow_version: int, title: str
+    db: Database,
+    code: str,
+    flow_id: str,
+    flow_version: int,
+    title: str,
+    intro: str = "",
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
 ) -> ConsultationInfo:
     """Create an open consultation; ConsultationError when the code is taken or bad."""
     code = normalize_code(code)
-    title = (title or "").strip()
-    if not title:
-        raise ConsultationError("a consultation needs a title")
+    title = _title(title)
     with db.sessions.begin() as session:
         if session.scalar(select(Consultation.id).where(Consultation.code == code)) is not None:
             raise ConsultationError(f"the code {code} is already used")
         row = Consultation(
-            code=code, title=title[:200], flow_id=flow_id, flow_version=flow_version, status="open"
+            code=code,
+            title=title,
+            flow_id=flow_id,
+            flow_version=flow_version,
+            status="open",
+            intro=(intro or "").strip(),
+            starts_at=starts_at,
+            ends_at=_end(starts_at, ends_at),
         )
         session.add(row)
         session.flush()
         return _info(row)
+
+
+def _title(title: str) -> str:
+    cleaned = " ".join((title or "").split())
+    if not cleaned:
+        raise ConsultationError("a consultation needs a title")
+    return cleaned[:200]
+
+
+def _end(starts_at: datetime | None, ends_at: datetime | None) -> datetime | None:
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise ConsultationError("the end date must be after the start date")
+    return ends_at
+
+
+def _visible_row(session: Session, code: str, group_ids: frozenset[int] | None) -> Any:
+    """The consultation row (locked for the change) if these groups may touch it, or None."""
+    query = select(Consultation).where(Consultation.code == (code or "").strip().upper())
+    if group_ids is not None:
+        query = query.join(
+            ConsultationGroup, ConsultationGroup.consultation_id == Consultation.id
+        ).where(ConsultationGroup.group_id.in_(sorted(group_ids)))
+    return session.scalar(query.with_for_update(of=Consultation))
+
+
+def update_consultation(
+    db: Database,
+    code: str,
+    group_ids: frozenset[int] | None,
+    title: str,
+    intro: str,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+) -> bool:
+    """Change a check-in's title, words and dates; False when these groups may not."""
+    with db.sessions.begin() as session:
+        row = _visible_row(session, code, group_ids)
+        if row is None:
+            return False
+        row.title = _title(title)
+        row.intro = (intro or "").strip()
+        row.ends_at = _end(starts_at, ends_at)
+        row.starts_at = starts_at
+        return True
+
+
+def set_consultation_open(
+    db: Database, code: str, group_ids: frozenset[int] | None, open_it: bool
+) -> bool:
+    """Open a check-in again, or close it; False when these groups may not touch it.
+
+    ConsultationError when it cannot open because its end date has passed."""
+    with db.sessions.begin() as session:
+        row = _visible_row(session, code, group_ids)
+        if row is None:
+            return False
+        if not open_it:
+            if row.status != CLOSED:
+                row.status, row.closed_at = CLOSED, utcnow()
+            return True
+        if row.ends_at is not None and row.ends_at <= utcnow():
+            raise ConsultationError("Its end date has passed. Change the end date first.")
+        row.status, row.closed_at = "open", None
+        return True
 
 
 def get_consultation(db: Database, code: str) -> ConsultationInfo | None:
@@ -173,9 +255,13 @@ def _info(
         title=row.title,
         flow_id=row.flow_id,
         flow_version=row.flow_version,
-        status=row.status,
+        status=effective_status(row.status, row.starts_at, row.ends_at),
         created_at=row.created_at,
         conversations=conversations or 0,
         answers=answers or 0,
         group=group,
+        intro=row.intro or "",
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        closed_by_hand=row.status == CLOSED,
     )

@@ -12,6 +12,7 @@ from voicebox.bot.state import ConsultationRef, ConversationState, Participant
 from voicebox.storage.models import Consultation, Conversation, table
 from voicebox.storage.models import Participant as ParticipantRow
 from voicebox.storage.pseudonyms import address_key
+from voicebox.storage.schedule import NOT_YET, OPEN, day_words, effective_status, first_day
 
 _participants = table(ParticipantRow)
 _consultations = table(Consultation)
@@ -30,6 +31,9 @@ _SELECT_CONVERSATION = (
         _consultations.c.flow_version,
         _consultations.c.title,
         _consultations.c.status,
+        _consultations.c.starts_at,
+        _consultations.c.ends_at,
+        _consultations.c.intro,
     )
     .join(_consultations, _consultations.c.id == _conversations.c.consultation_id)
     .order_by(_conversations.c.id.desc())
@@ -91,13 +95,16 @@ PERSON_AND_LATEST_FOR_CODE = _person_and_latest(for_code=True)
 
 
 def consultation_ref(row: Any) -> ConsultationRef:
-    """The engine's view of a consultation row (code, flow, title, open)."""
+    """The engine's view of a consultation row (code, flow, title, open, its own words)."""
+    status = effective_status(row.status, row.starts_at, row.ends_at)
     return ConsultationRef(
         code=row.code,
         flow_id=row.flow_id,
         flow_version=row.flow_version,
         title=row.title,
-        open=row.status == "open",
+        open=status == OPEN,
+        intro=row.intro or "",
+        opens_on=day_words(first_day(row.starts_at)) if status == NOT_YET else "",
     )
 
 

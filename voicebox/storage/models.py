@@ -87,6 +87,10 @@ class Consultation(Base):
     status: Mapped[str] = mapped_column(String(8), default="open")  # open, closed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    intro: Mapped[str] = mapped_column(Text, default="", server_default="")  # before question 1
+    # Open only from starts_at and until ends_at, when set: past its end it closes itself.
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Conversation(Base):

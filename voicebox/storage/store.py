@@ -48,6 +48,9 @@ _CONSULTATION_BY_CODE = select(
     _consultations.c.flow_version,
     _consultations.c.title,
     _consultations.c.status,
+    _consultations.c.starts_at,
+    _consultations.c.ends_at,
+    _consultations.c.intro,
 ).where(_consultations.c.code == bindparam("code"))
 _PARTICIPANT_BY_KEY = (
     select(_participants.c.id, _participants.c.pseudonym, _participants.c.opted_out)

@@ -12,6 +12,7 @@ from voicebox.storage.conversation_list import PER_PAGE, get_conversation, list_
 from voicebox.storage.masking import mask
 from voicebox.storage.transcripts import read_transcript
 from voicebox.workers import auth, share
+from voicebox.workers.forms import CheckinStatusForm
 from voicebox.workers.views import blueprint
 
 
@@ -33,6 +34,7 @@ def _share_page(template: str, code: str) -> ResponseReturnValue:
         link=link,
         qr_svg=share.qr_in_page(link),
         invitations=share.invitations(found.code),
+        status_form=CheckinStatusForm(),
     )
 
 

@@ -5,9 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, TextAreaField
+from wtforms import DateField, EmailField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are 3.2
-from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
+
+from voicebox.bot.codes import JOIN_CODE
+from voicebox.bot.easyread import language_problems
+
+CODE_RULE = "Use 2 to 32 letters or numbers, with no spaces"
 
 
 class SignInForm(FlaskForm):
@@ -58,3 +71,66 @@ class ReviewForm(FlaskForm):
         "What was done, and who was told",
         validators=[Length(max=2000, message="The note can be at most 2000 characters")],
     )
+
+
+MAX_INTRO = 300  # on SMS the words share two texts with the first question
+
+
+def _easy_read(form: Any, field: Any) -> None:
+    """The words before the first question follow the same Easy Read rules as a flow."""
+    problems = language_problems(field.data or "")
+    if problems:
+        raise ValidationError(f"Make these words easier to read ({problems[0]})")
+
+
+def _after_start(form: Any, field: Any) -> None:
+    if field.data and form.starts_on.data and field.data < form.starts_on.data:
+        raise ValidationError("The end date must be the same as or after the start date")
+
+
+class CheckinForm(FlaskForm):
+    """A check-in's details: code and flow when it is made; title, group, words, dates."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired("Enter a code"),
+            Regexp(JOIN_CODE.pattern, message=CODE_RULE),
+        ],
+        filters=[lambda value: (value or "").strip().upper()],
+    )
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Enter a title"),
+            Length(max=200, message="The title can be at most 200 characters"),
+        ],
+    )
+    flow = PlainRadioField("Questions", choices=[], missing="Choose the questions")
+    group = PlainRadioField("Group", choices=[], missing="Choose the group that runs it")
+    intro = TextAreaField(
+        "Words before the first question (optional)",
+        validators=[
+            Length(max=MAX_INTRO, message=f"Use at most {MAX_INTRO} characters"),
+            _easy_read,
+        ],
+    )
+    starts_on = DateField(
+        "Opens on (optional)",
+        validators=[Optional()],
+        format="%Y-%m-%d",
+    )
+    ends_on = DateField(
+        "Closes after (optional)",
+        validators=[Optional(), _after_start],
+        format="%Y-%m-%d",
+    )
+
+    def offer(self, field: PlainRadioField, choices: list[tuple[str, str]]) -> None:
+        """Set the choices a radio field offers on this page."""
+        field.choices = [SelectChoice(value, words) for value, words in choices]
+        field.values = {value for value, _words in choices}
+
+
+class CheckinStatusForm(FlaskForm):
+    """Opening or closing a check-in is a POST with a token."""

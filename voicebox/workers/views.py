@@ -25,6 +25,7 @@ from voicebox.storage.consultations import list_consultations
 from voicebox.storage.flags import (
     count_new_flags,
 )
+from voicebox.storage.schedule import day_words, first_day, last_day
 from voicebox.storage.sign_in import (
     LOCK,
     clear_failures,
@@ -161,6 +162,20 @@ ALERT_WORDS = {
 @blueprint.app_template_filter("alert_status")
 def _alert_status(status: str) -> str:
     return ALERT_WORDS.get(status, status)
+
+
+@blueprint.app_template_filter("day")
+def _day(moment: datetime) -> str:
+    """The UK day a time falls on: Monday 7 December 2026."""
+    day = first_day(moment)
+    return f"{day_words(day)} {day.year}" if day else ""
+
+
+@blueprint.app_template_filter("last_day")
+def _last_day(moment: datetime) -> str:
+    """The last UK day before an end time: Monday 7 December 2026."""
+    day = last_day(moment)
+    return f"{day_words(day)} {day.year}" if day else ""
 
 
 @blueprint.app_template_filter("when")
