@@ -89,3 +89,67 @@ def test_the_list_pages_newest_first(area):
     assert linked("?page=2") == [ids[0]]
     assert linked("?page=abc") == linked("")
     assert client.get("/workers/checkins/YOUTH1/conversations?page=3").status_code == 404
+
+
+def _listed(client, query: str = "") -> tuple[int, list[str]]:
+    """The status and the pseudonyms listed for this query string."""
+    response = client.get(f"/workers/checkins/YOUTH1/conversations{query}")
+    page = parse(response.get_data(as_text=True))
+    names = [a.text() for a in page.find_all("a") if "/workers/conversations/" in a.get("href")]
+    return response.status_code, names
+
+
+def _pseudonym(area, conversation_id: int) -> str:
+    from voicebox.storage.models import Participant
+
+    with area.services.database.read_sessions() as session:
+        found = session.get(Conversation, conversation_id)
+        return session.get(Participant, found.participant_id).pseudonym
+
+
+def test_filters_narrow_the_list(area):
+    """Words, topic, kind, channel, flagged and dates each narrow the list; together they
+    all apply; paging keeps them."""
+    typed = _say(area, "YOUTH1", "+447700900601", "YOUTH1", "1", "1", "1", "The 100% best TEACHERS")
+    home = _say(area, "YOUTH1", "+447700900602", "YOUTH1", "1", "2", "1", "my room is cosy")
+    flagged = _say(area, "YOUTH1", "+447700900603", "YOUTH1", "1", "1", "1", "i want to die")
+    web = area.services.engine.handle(
+        InboundMessage("web", "web:browser-1", "YOUTH1", message_id=f"t{next(_ids)}")
+    )
+    assert web.started
+    client = area.signed_in("youth@example.org")
+    names = {
+        key: _pseudonym(area, cid)
+        for key, cid in [("typed", typed), ("home", home), ("flagged", flagged)]
+    }
+    assert _listed(client, "?words=teachers")[1] == [names["typed"]]
+    assert _listed(client, "?words=100%25")[1] == [names["typed"]]  # % is a letter, not a wildcard
+    assert _listed(client, "?words=_")[1] == []
+    page = parse(
+        client.get("/workers/checkins/YOUTH1/conversations?words=teachers").get_data(as_text=True)
+    )
+    assert page.by_id("match-count").text() == "1 conversation matches. Newest first."
+    assert page.by_id("words").get("value") == "teachers"
+    school = _listed(client, "?topic=school")[1]
+    assert sorted(school) == sorted([names["typed"], names["flagged"]])
+    assert _listed(client, "?flagged=y")[1] == [names["flagged"]]
+    assert _listed(client, "?channel=sms&topic=school&words=die")[1] == [names["flagged"]]
+    assert _listed(client, "?channel=web")[1] == []  # the web visitor has not said yes yet
+    assert len(_listed(client, "?kind=top")[1]) == 3
+    assert _listed(client, "?started_from=2000-01-01&started_to=2000-01-02")[1] == []
+    assert len(_listed(client, "?started_from=2000-01-01")[1]) == 3
+
+
+def test_a_filter_that_makes_no_sense_is_explained(area):
+    """A made-up date or a backwards range is shown as a problem, not a crash."""
+    client = area.signed_in("youth@example.org")
+    for query, words in [
+        ("?started_from=2026-02-31", "Not a valid date value"),
+        ("?started_from=2026-03-02&started_to=2026-03-01", "must be the same as or after"),
+        ("?words=" + "x" * 101, "at most 100 characters"),
+    ]:
+        response = client.get(f"/workers/checkins/YOUTH1/conversations{query}")
+        assert response.status_code == 400
+        summary = parse(response.get_data(as_text=True)).with_class("error-summary")[0]
+        assert words in summary.text()
+    assert _listed(client, "?kind=made-up&topic=nope")[0] == 200

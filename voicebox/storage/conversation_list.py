@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 
 from voicebox.storage.database import Database
 from voicebox.storage.models import (
+    Answer,
     Consultation,
     Conversation,
     Participant,
@@ -58,11 +59,90 @@ def _query(group_ids: frozenset[int] | None) -> Select:
     return in_groups(query, Consultation.id, group_ids)
 
 
+KINDS = ("top", "pants", "better", "feeling", "choice", "text")
+MAX_WORDS = 100  # the longest search
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    """What a worker narrows the list to; empty values do not narrow it."""
+
+    words: str = ""  # typed or chosen in any answer (any case)
+    topic: str = ""
+    kind: str = ""  # one of KINDS
+    channel: str = ""
+    flagged: bool = False
+    started_from: datetime | None = None
+    started_before: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """True when any filter narrows the list."""
+        return self != ConversationFilter()
+
+
+def _filtered(query: Select, filters: ConversationFilter) -> Select:
+    """The list narrowed by each filter that is set (answers are matched with EXISTS)."""
+    answer_terms = []
+    if filters.words.strip():
+        words = filters.words.strip()[:MAX_WORDS].lower()
+        answer_terms.append(func.lower(Answer.answer).contains(words, autoescape=True))
+    if filters.topic:
+        answer_terms.append(Answer.topic == filters.topic)
+    if filters.kind:
+        answer_terms.append(Answer.kind == filters.kind)
+    if answer_terms:
+        query = query.where(
+            select(Answer.id)
+            .where(Answer.conversation_id == Conversation.id, *answer_terms)
+            .exists()
+        )
+    if filters.channel:
+        query = query.where(Conversation.channel == filters.channel)
+    if filters.flagged:
+        query = query.where(Conversation.flagged.is_(True))
+    if filters.started_from is not None:
+        query = query.where(Conversation.started_at >= filters.started_from)
+    if filters.started_before is not None:
+        query = query.where(Conversation.started_at < filters.started_before)
+    return query
+
+
+def filter_choices(
+    db: Database, code: str, group_ids: frozenset[int] | None
+) -> tuple[list[str], list[str]]:
+    """The topics answered and the channels used in a check-in, for the filter form."""
+    cleaned = code.strip().upper()
+    consultation = in_groups(
+        select(Consultation.id).where(Consultation.code == cleaned), Consultation.id, group_ids
+    ).scalar_subquery()
+    with db.reading() as conn:
+        topics = conn.scalars(
+            select(Answer.topic)
+            .where(Answer.consultation_id == consultation, Answer.topic != "")
+            .distinct()
+            .order_by(Answer.topic)
+            .limit(100)
+        ).all()
+        channels = conn.scalars(
+            select(Conversation.channel)
+            .where(Conversation.consultation_id == consultation)
+            .distinct()
+            .order_by(Conversation.channel)
+        ).all()
+    return list(topics), list(channels)
+
+
 def list_conversations(
-    db: Database, code: str, group_ids: frozenset[int] | None, page: int = 1
+    db: Database,
+    code: str,
+    group_ids: frozenset[int] | None,
+    page: int = 1,
+    filters: ConversationFilter | None = None,
 ) -> tuple[list[ConversationSummary], int]:
     """A page of a check-in's conversations, newest first, and how many there are."""
     query = _query(group_ids).where(Consultation.code == code.strip().upper())
+    query = _filtered(query, filters or ConversationFilter())
     page = max(page, 1)
     with db.reading() as conn:
         total = int(conn.scalar(select(func.count()).select_from(query.subquery())) or 0)

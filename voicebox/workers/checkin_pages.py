@@ -6,13 +6,21 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are 3.2
 
 from voicebox.storage.consultations import ConsultationInfo, visible_consultation
-from voicebox.storage.conversation_list import PER_PAGE, get_conversation, list_conversations
+from voicebox.storage.conversation_list import (
+    PER_PAGE,
+    ConversationFilter,
+    filter_choices,
+    get_conversation,
+    list_conversations,
+)
 from voicebox.storage.masking import mask
+from voicebox.storage.schedule import end_of, start_of
 from voicebox.storage.transcripts import read_transcript
 from voicebox.workers import auth, share
-from voicebox.workers.forms import CheckinStatusForm
+from voicebox.workers.forms import KIND_WORDS, CheckinStatusForm, ConversationFilterForm
 from voicebox.workers.views import blueprint
 
 
@@ -65,26 +73,64 @@ def poster(code: str) -> ResponseReturnValue:
     return _share_page("workers/poster.html", code)
 
 
+def _topic_words(flow_id: str) -> dict[str, str]:
+    """Each choice key of a flow with its words, to name the topics in the filter."""
+    flow = auth.services().engine.flows.get(flow_id)
+    if flow is None:
+        return {}
+    return {c.key: c.words for step in flow.steps.values() for c in step.choices}
+
+
 @blueprint.get("/checkins/<code>/conversations")
 @login_required
 def conversations(code: str) -> ResponseReturnValue:
-    """A check-in's conversations, newest first, a page at a time."""
+    """A check-in's conversations, newest first, a page at a time, with filters."""
     found = _checkin(code)
+    groups = auth.visible_groups(auth.worker())
+    database = auth.services().database
+    form = ConversationFilterForm(request.args)
+    topics, channels = filter_choices(database, found.code, groups)
+    words = _topic_words(found.flow_id)
+    form.topic.choices = [
+        SelectChoice("", "Any topic"),
+        *(SelectChoice(t, words.get(t, t)) for t in topics),
+    ]
+    form.channel.choices = [
+        SelectChoice("", "Any channel"),
+        *(SelectChoice(c, c.upper() if c == "sms" else c.capitalize()) for c in channels),
+    ]
+    valid = form.validate()
+    filters = ConversationFilter()
+    if valid:
+        filters = ConversationFilter(
+            words=form.words.data or "",
+            topic=form.topic.data or "",
+            kind=form.kind.data if form.kind.data in KIND_WORDS else "",
+            channel=form.channel.data or "",
+            flagged=bool(form.flagged.data),
+            started_from=start_of(form.started_from.data) if form.started_from.data else None,
+            started_before=end_of(form.started_to.data) if form.started_to.data else None,
+        )
     page = request.args.get("page", "1")
     number = int(page) if page.isdecimal() and 0 < int(page) < 100_000 else 1
-    rows, total = list_conversations(
-        auth.services().database, found.code, auth.visible_groups(auth.worker()), number
-    )
+    rows, total = list_conversations(database, found.code, groups, number, filters)
     pages = max(1, -(-total // PER_PAGE))
     if number > pages:
         abort(404)
-    return render_template(
-        "workers/conversations.html",
-        checkin=found,
-        rows=rows,
-        total=total,
-        page=number,
-        pages=pages,
+    kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    return (
+        render_template(
+            "workers/conversations.html",
+            checkin=found,
+            rows=rows,
+            total=total,
+            page=number,
+            pages=pages,
+            form=form,
+            filters=filters,
+            kept=kept,
+        ),
+        200 if valid else 400,
     )
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Form,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are 3.2
 from wtforms.validators import (
     DataRequired,
@@ -134,3 +144,42 @@ class CheckinForm(FlaskForm):
 
 class CheckinStatusForm(FlaskForm):
     """Opening or closing a check-in is a POST with a token."""
+
+
+KIND_WORDS = {
+    "top": "Good things",
+    "pants": "Not good things",
+    "better": "Ideas to make it better",
+    "feeling": "Feelings",
+    "choice": "Other choices",
+    "text": "Other typed answers",
+}
+
+
+class ConversationFilterForm(Form):
+    """Narrowing the conversations list: a GET form, so a filtered list can be bookmarked."""
+
+    words = StringField(
+        "Words in an answer",
+        validators=[Optional(), Length(max=100, message="Search for at most 100 characters")],
+    )
+    topic = SelectField("Topic", choices=[SelectChoice("", "Any topic")], validate_choice=False)
+    kind = SelectField(
+        "Kind of answer",
+        choices=[
+            SelectChoice("", "Any kind"),
+            *(SelectChoice(k, w) for k, w in KIND_WORDS.items()),
+        ],
+        validate_choice=False,
+    )
+    channel = SelectField(
+        "Channel", choices=[SelectChoice("", "Any channel")], validate_choice=False
+    )
+    flagged = BooleanField("Only conversations with a safeguarding flag")
+    started_from = DateField("Started on or after", validators=[Optional()], format="%Y-%m-%d")
+    started_to = DateField("Started on or before", validators=[Optional()], format="%Y-%m-%d")
+
+    def validate_started_to(self, field: Any) -> None:
+        """The last day cannot come before the first."""
+        if field.data and self.started_from.data and field.data < self.started_from.data:
+            raise ValidationError("The last day must be the same as or after the first day")
