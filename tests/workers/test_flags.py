@@ -160,3 +160,25 @@ def test_open_flags_come_first_new_before_seen_and_none_is_left_out(area):
     ]
     assert listed[0] == ids[4:] + ids[:3]
     assert listed[1] == [ids[3]]
+
+
+def test_seen_after_acted_keeps_it_acted_and_says_so(flagged):
+    """A worker who saves 'seen' on a flag someone has acted on is told, and both stay."""
+    area, youth, _council = flagged
+    first = area.signed_in("youth@example.org")
+    second = area.signed_in("both@example.org")
+    late = {"csrf_token": token(second, f"/workers/flags/{youth}"), "status": "seen", "note": ""}
+    acted = {
+        "csrf_token": token(first, f"/workers/flags/{youth}"),
+        "status": "acted",
+        "note": "Spoke to them and told the lead",
+    }
+    assert first.post(f"/workers/flags/{youth}", data=acted).status_code == 302
+    assert second.post(f"/workers/flags/{youth}", data=late).status_code == 302
+    page = _text(second.get("/workers/flags"))
+    assert f"Flag {youth} was already acted on by someone else. Your note is kept with it." in page
+    with area.services.database.read_sessions() as session:
+        assert session.get(SafeguardingFlag, youth).status == "acted"
+        assert (
+            len(session.scalars(select(FlagReview).where(FlagReview.flag_id == youth)).all()) == 2
+        )

@@ -148,8 +148,12 @@ def review_flag(
     worker_id: int,
     status: str,
     note: str,
-) -> None:
-    """Move a flag to `status`, keeping who, when and the note; FlagError when not allowed."""
+) -> str:
+    """Record a review of a flag, with who, when and the note; return the flag's status.
+
+    The status only moves forward (new, seen, acted): two workers saving at once both have
+    their review kept, and "seen" said after "acted" leaves it acted. FlagError when the
+    review is not complete."""
     note = (note or "").strip()
     if status not in STATUSES[1:]:
         raise FlagError("Choose what has happened: seen or acted on")
@@ -161,10 +165,14 @@ def review_flag(
         raise LookupError(flag_id)
     now = utcnow()
     with db.sessions.begin() as session:
-        flag = session.get_one(SafeguardingFlag, flag_id)
-        flag.status, flag.reviewed_at, flag.reviewed_by = status, now, worker_id
+        # Locked, so a second worker saving now waits and then sees the first one's status.
+        flag = session.get_one(SafeguardingFlag, flag_id, with_for_update=True)
+        if STATUSES.index(status) >= STATUSES.index(flag.status):
+            flag.status = status
+        flag.reviewed_at, flag.reviewed_by = now, worker_id
         session.add(
             FlagReview(
                 flag_id=flag_id, worker_id=worker_id, status=status, note=note, created_at=now
             )
         )
+        return flag.status

@@ -36,7 +36,7 @@ def flag(flag_id: int) -> ResponseReturnValue:
     problem = None
     if request.method == "POST" and form.validate_on_submit():
         try:
-            review_flag(
+            now = review_flag(
                 database,
                 flag_id,
                 groups,
@@ -47,7 +47,13 @@ def flag(flag_id: int) -> ResponseReturnValue:
         except FlagError as error:
             problem = str(error)
         else:
-            flash(f"Flag {flag_id} is now {STATUS_WORDS[form.status.data or ''].lower()}.")
+            if now == form.status.data:
+                flash(f"Flag {flag_id} is now {STATUS_WORDS[now].lower()}.")
+            else:  # someone said it was acted on first: it stays so, and this note is kept
+                flash(
+                    f"Flag {flag_id} was already {STATUS_WORDS[now].lower()} by someone else. "
+                    "Your note is kept with it."
+                )
             return redirect(url_for("workers.flags"))
     status = 400 if request.method == "POST" else 200
     reviews = flag_reviews(database, flag_id)
