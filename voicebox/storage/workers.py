@@ -5,6 +5,7 @@ Admins manage them from the command line and in the area; there is always one ac
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class WorkerAccount:
     role: str
     active: bool
     group_ids: frozenset[int]
+    password_stamp: str = ""  # changes with the password, so a new one ends old sessions
 
     @property
     def is_admin(self) -> bool:
@@ -211,7 +213,14 @@ def get_worker(db: Database, worker_id: int) -> WorkerAccount | None:
         groups = session.scalars(
             select(WorkerGroup.group_id).where(WorkerGroup.worker_id == worker_id)
         )
-        return WorkerAccount(worker.id, worker.email, worker.role, worker.active, frozenset(groups))
+        return WorkerAccount(
+            worker.id,
+            worker.email,
+            worker.role,
+            worker.active,
+            frozenset(groups),
+            hashlib.sha256(worker.password_hash.encode()).hexdigest()[:16],
+        )
 
 
 def normalize_group_name(name: str) -> str:
