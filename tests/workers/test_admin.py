@@ -218,6 +218,14 @@ def test_a_worker_that_cannot_be_added_is_named_and_nothing_is_saved(area, field
     assert _state(area) == before
 
 
+def test_a_taken_email_is_named_with_the_other_problems(area):
+    """Every problem is said at once: a taken email does not wait for a good password."""
+    response = _add(area.signed_in("admin@example.org"), email="youth@example.org", password="x")
+    summary = parse(response.get_data(as_text=True)).with_class("error-summary")[0]
+    assert [a.get("href") for a in summary.find_all("a")] == ["#email", "#password"]
+    assert EMAIL_TAKEN in summary.text()
+
+
 def _save_access(client, worker_id: int, role: str, groups: list[int]):
     data = {"role": role, "groups": groups}
     data["csrf_token"] = token(client, f"/workers/admin/workers/{worker_id}")

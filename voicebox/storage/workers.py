@@ -99,6 +99,13 @@ def create_worker(
         return worker.id
 
 
+def has_worker(db: Database, email: str) -> bool:
+    """Whether a worker has this email address (in any case, spaces ignored)."""
+    with db.read_sessions() as session:
+        cleaned = (email or "").strip().lower()
+        return session.scalar(select(Worker.id).where(Worker.email == cleaned)) is not None
+
+
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise WorkerError(f"the role must be one of: {', '.join(ROLES)}")

@@ -29,6 +29,7 @@ from voicebox.storage.workers import (
     get_worker,
     group_contacts,
     group_members,
+    has_worker,
     list_group_listings,
     list_groups,
     list_workers,
@@ -124,7 +125,10 @@ def add_worker() -> ResponseReturnValue:
     if not form.is_submitted():
         form.role.data = "worker"
         return render_template("workers/admin_add_worker.html", form=form, problems=[])
-    if form.validate():
+    valid = form.validate()
+    if not form.email.errors and has_worker(auth.services().database, form.email.data or ""):
+        _add_error(form.email, EMAIL_TAKEN)  # said with the other problems, not after them
+    elif valid:
         try:
             worker_id = create_worker(
                 auth.services().database,
