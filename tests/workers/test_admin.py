@@ -239,6 +239,18 @@ def test_changing_a_workers_groups_changes_what_they_see(area):
     assert youth.get("/workers/checkins/COUNCIL").status_code == 404
     assert youth.get("/workers/checkins/YOUTH1").status_code == 200
     admin = area.signed_in("admin@example.org")
+    shown = parse(admin.get(f"/workers/admin/workers/{ids['youth@example.org']}").get_data(True))
+    checked = [
+        (box.get("value"), box.get("checked") is not None)
+        for box in shown.find_all("input")
+        if box.get("name") in ("role", "groups")
+    ]
+    assert checked == [
+        ("worker", True),
+        ("admin", False),
+        (str(ids["Council team"]), False),
+        (str(ids["Youth club"]), True),
+    ]
     response = _save_access(admin, ids["youth@example.org"], "worker", [ids["Council team"]])
     assert response.status_code == 302
     assert response.headers["Location"] == f"/workers/admin/workers/{ids['youth@example.org']}"
