@@ -1,13 +1,14 @@
 """The participation workers' area under /workers: sign-in, pages and error pages.
 
 It sits beside the channels: it reads storage, and neither it nor a channel imports the
-other. Flags, consultations and transcripts are built here (see ARCHITECTURE.md)."""
+other. Flags, consultations, transcripts and the admins' pages are here (see ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from voicebox.workers import (  # noqa: F401 - they add pages
+    admin_pages,
     auth,
     checkin_edit_pages,
     checkin_pages,

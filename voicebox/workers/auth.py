@@ -3,6 +3,7 @@ session that ends after a time with nothing done."""
 
 from __future__ import annotations
 
+import hmac
 import time
 from datetime import timedelta
 from typing import cast
@@ -33,8 +34,9 @@ class SignedInWorker(UserMixin):
         self.account = account
 
     def get_id(self) -> str:
-        """The id Flask-Login keeps in the session."""
-        return str(self.account.id)
+        """What Flask-Login keeps in the session: the id, and a stamp that a new password
+        changes (so setting a new password signs the worker out everywhere else)."""
+        return f"{self.account.id}:{self.account.password_stamp}"
 
     @property
     def is_active(self) -> bool:
@@ -53,11 +55,16 @@ def worker() -> WorkerAccount:
 
 
 @login_manager.user_loader
-def _load(worker_id: str) -> SignedInWorker | None:
+def _load(session_id: str) -> SignedInWorker | None:
+    worker_id, _, stamp = session_id.partition(":")
     if not worker_id.isdecimal():
         return None
     account = get_worker(services().database, int(worker_id))
-    return SignedInWorker(account) if account is not None and account.active else None
+    if account is None or not account.active:
+        return None
+    if not hmac.compare_digest(stamp, account.password_stamp):
+        return None
+    return SignedInWorker(account)
 
 
 def set_up(app: Flask) -> None:

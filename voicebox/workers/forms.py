@@ -10,9 +10,11 @@ from wtforms import (
     DateField,
     EmailField,
     Form,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -26,9 +28,11 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from voicebox.bot.codes import JOIN_CODE
 from voicebox.bot.easyread import language_problems
+from voicebox.storage.workers import MAX_GROUP_NAME, MIN_PASSWORD_LENGTH, looks_like_email
 
 CODE_RULE = "Use 2 to 32 letters or numbers, with no spaces"
 
@@ -183,3 +187,123 @@ class ConversationFilterForm(Form):
         """The last day cannot come before the first."""
         if field.data and self.started_from.data and field.data < self.started_from.data:
             raise ValidationError("The last day must be the same as or after the first day")
+
+
+# The admins' forms: workers and groups.
+
+ROLE_CHOICES = [
+    ("worker", "Worker: sees the check-ins and flags of their groups"),
+    ("admin", "Admin: sees everything, and manages workers and groups"),
+]
+
+
+def email_shape(form: Any, field: Any) -> None:
+    """An email address that is shaped like one (what storage will accept)."""
+    if field.data and not looks_like_email(field.data.strip().lower()):
+        raise StopValidation("Enter an email address like name@example.org")
+
+
+class GroupsField(SelectMultipleField):
+    """Checkboxes, one for each group, whose values are group ids."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, coerce=int, choices=[], validate_choice=False, **kwargs)
+        self.known: set[int] = set()
+
+    def offer(self, groups: list[tuple[int, str]]) -> None:
+        """The groups to choose from, as (id, name)."""
+        self.choices = [SelectChoice(group_id, name) for group_id, name in groups]
+        self.known = {group_id for group_id, _name in groups}
+
+    def pre_validate(self, form: Any) -> None:
+        """A group that is not on the list (gone since the page was shown) gets plain words."""
+        if set(self.data or []) - self.known:
+            raise StopValidation("A group you chose is no longer there. Choose again.")
+
+
+def _role() -> PlainRadioField:
+    return PlainRadioField("Role", choices=ROLE_CHOICES, missing="Choose a role")
+
+
+def _password(label: str, missing: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(missing),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=f"The password must be at least {MIN_PASSWORD_LENGTH} characters",
+            ),
+            Length(max=1024, message="The password can be at most 1024 characters"),
+        ],
+    )
+
+
+class WorkerAccessForm(FlaskForm):
+    """A worker's role and groups."""
+
+    role = _role()
+    groups = GroupsField("Groups")
+
+
+class AddWorkerForm(FlaskForm):
+    """A new worker: email, role, groups and a first password."""
+
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter their email address"),
+            Length(max=254, message="The email address can be at most 254 characters"),
+            email_shape,
+        ],
+    )
+    role = _role()
+    groups = GroupsField("Groups")
+    password = _password("First password", "Enter a first password")
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password an admin sets for a worker."""
+
+    password = _password("New password", "Enter a new password")
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button and its token (turn off, turn back on)."""
+
+
+class GroupNameForm(FlaskForm):
+    """A group's name, new or changed."""
+
+    name = StringField(
+        "Group name",
+        validators=[
+            DataRequired("Enter a name for the group"),
+            Length(
+                max=MAX_GROUP_NAME,
+                message=f"The name can be at most {MAX_GROUP_NAME} characters",
+            ),
+        ],
+    )
+
+
+class ContactForm(FlaskForm):
+    """An email address to tell at once about a group's flags."""
+
+    email = EmailField(
+        "Email address of a new contact",
+        validators=[
+            DataRequired("Enter an email address"),
+            Length(max=254, message="The email address can be at most 254 characters"),
+            email_shape,
+        ],
+    )
+
+
+class RemoveContactForm(FlaskForm):
+    """Which contact to stop telling."""
+
+    email = HiddenField(validators=[DataRequired()])
