@@ -185,6 +185,17 @@ def test_words_show_only_where_5_typed_and_never_from_a_flagged_conversation(eng
     assert "Call [phone number]" in texts and "07700 900123" not in str(found)
 
 
+def test_words_to_one_question_need_5_people_who_typed(engine):
+    """Five talk about school, but one skips what is good: 4 typed it, so those words stay
+    hidden, while the other questions' words show."""
+    for _ in range(4):
+        take_part(engine)
+    take_part(engine, words=("skip", "Noisy corridors", "A quiet room"))
+    found = results(engine)
+    assert str(found.topics[0].said["top"]) == FEWER
+    assert {q.kind for q in found.quotes} == {"pants", "better"}
+
+
 def test_parts_of_life_need_5_people_each(engine):
     """Four talk about home and five about school: only school is listed."""
     for _ in range(5):
