@@ -153,7 +153,7 @@ def summary(rows: tuple[Row, ...], nothing: str) -> str:
     if not rows:
         return nothing
     if not shown:
-        return "Every number is hidden, because each is fewer than 5 people."
+        return "Every number here is hidden, so no one can be picked out."
     top = max(row.count.value or 0 for row in shown)
     first = [row.label for row in shown if row.count.value == top]
     if len(first) == 1:
