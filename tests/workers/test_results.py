@@ -11,7 +11,7 @@ import pytest
 from tests.channels.webpage import parse
 from tests.storage.test_results import take_part
 from voicebox.flows import load_builtin_flows
-from voicebox.storage.results import FEWER
+from voicebox.storage.results import FEWER, FIVE_OR_MORE
 from voicebox.workers.result_pages import Words, period_words
 
 PAGES = ["results", "live", "live/latest"]
@@ -144,6 +144,19 @@ def test_5_people_show_as_5_with_charts_tables_and_words(area):
     quotes = [q.text().strip() for q in page.with_class("quote-text")]
     assert "Kind teachers" in quotes and "Noisy corridors" in quotes and "A quiet room" in quotes
     assert "5 people said what would make things better." in text
+
+
+def test_a_lone_small_channel_hides_the_next_smallest_too(area):
+    """5 by text message and 1 on the web, 6 in all: the web is hidden, and text message
+    says only "5 or more", so the web's number cannot be worked out from the total."""
+    _crowd(area, 5)
+    take_part(area.services.engine, "YOUTH1", channel="web")
+    page = parse(_html(area.signed_in("youth@example.org"), "/workers/checkins/YOUTH1/results"))
+    assert "6 people have taken part." in page.text()
+    channels = _charts(page)["channels"]
+    assert channels["rows"] == [("Text message", FIVE_OR_MORE), ("Web chat", FEWER)]
+    assert channels["bars"] == 0
+    assert channels["summary"] == "Every number here is hidden, so no one can be picked out."
 
 
 def test_every_chart_is_svg_with_a_name_a_summary_and_the_same_numbers_in_a_table(area):

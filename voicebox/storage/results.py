@@ -387,6 +387,8 @@ PATIENCE = 10  # then results stay at most this many times as long as counting t
 
 @dataclass(frozen=True)
 class _Kept:
+    """A check-in's results as last counted, and when to count them again."""
+
     results: Results
     marker: tuple[Any, ...]
     at: float  # when counted, by the cache's clock

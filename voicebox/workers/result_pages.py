@@ -134,17 +134,13 @@ def channel_words(name: str) -> str:
 
 
 def period_words(period: str, key: str) -> str:
-    """A day, week or month by its first day: 3 Nov 2026, week of 3 Nov 2026, Nov 2026."""
+    """A day, week or month by its first day: Sat 28 Nov 2026, Week of 23 Nov 2026,
+    November 2026."""
     day = date.fromisoformat(key)
     if period == "month":
         return day.strftime("%B %Y")
     words = day.strftime("%-d %b %Y")
     return f"Week of {words}" if period == "week" else day.strftime("%a ") + words
-
-
-def people(count: Count) -> str:
-    """A count with its noun: 12 people, fewer than 5 people, 5 or more people."""
-    return f"{count} {'person' if count.value == 1 else 'people'}"
 
 
 def summary(rows: tuple[Row, ...], nothing: str) -> str:
