@@ -4,7 +4,7 @@ kept: people, never answers, are counted, and fewer than 5 is only ever "fewer t
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -17,6 +17,7 @@ from voicebox.storage.results import (
     FIVE_OR_MORE,
     PATIENCE,
     ResultsCache,
+    _periods,
     count,
     counts_in_parts,
     read_results,
@@ -263,6 +264,34 @@ def test_over_time_counts_people_by_day_then_week(engine):
     assert found.over_time[-1].key == "2026-04-27"
     assert str(found.over_time[0].count) == "9"
     assert str(found.over_time[-1].count) == FEWER
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "period", "starts"),
+    [
+        ("2026-03-02", "2026-03-02", "day", ["2026-03-02"]),
+        ("2026-03-04", "2026-03-17", "day", 14),  # 14 days: still day by day
+        ("2026-03-04", "2026-03-18", "week", ["2026-03-02", "2026-03-09", "2026-03-16"]),
+        ("2026-03-04", "2026-06-23", "week", 17),  # up to 16 weeks and a bit
+        (
+            "2026-03-04",
+            "2026-06-24",
+            "month",
+            ["2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"],
+        ),
+        ("2026-11-30", "2027-01-01", "week", 5),  # the week of 28 Dec holds 1 Jan
+        ("2026-01-31", "2027-01-01", "month", 13),
+    ],
+)
+def test_over_time_is_by_day_week_or_month_by_how_long_it_ran(first, last, period, starts):
+    """At most 14 days: by day; then up to 16 weeks: by week (from Monday); then by month."""
+    found_period, found = _periods(date.fromisoformat(first), date.fromisoformat(last))
+    assert found_period == period
+    if isinstance(starts, int):
+        assert len(found) == starts
+    else:
+        assert [day.isoformat() for day in found] == starts
+    assert found[0] <= date.fromisoformat(first) and found[-1] <= date.fromisoformat(last)
 
 
 def test_another_groups_checkin_has_no_results(engine):
