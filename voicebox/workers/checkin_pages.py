@@ -15,7 +15,7 @@ from voicebox.workers import auth, share
 from voicebox.workers.views import blueprint
 
 
-def checkin_or_404(code: str) -> ConsultationInfo:
+def _checkin(code: str) -> ConsultationInfo:
     """The check-in with this code if the worker may see it; any other is not found."""
     found = visible_consultation(auth.services().database, code, auth.visible_groups(auth.worker()))
     if found is None:
@@ -25,7 +25,7 @@ def checkin_or_404(code: str) -> ConsultationInfo:
 
 def _share_page(template: str, code: str) -> ResponseReturnValue:
     """A page showing a check-in's link, QR code and each channel's way in."""
-    found = checkin_or_404(code)
+    found = _checkin(code)
     link = share.join_link(found.code, auth.services().public_url)
     return render_template(
         template,
@@ -47,7 +47,7 @@ def checkin(code: str) -> ResponseReturnValue:
 @login_required
 def qr(code: str, kind: str) -> ResponseReturnValue:
     """The QR code as a file to download, for a slide, a letter or a poster of your own."""
-    found = checkin_or_404(code)
+    found = _checkin(code)
     link = share.join_link(found.code, auth.services().public_url)
     media = "image/svg+xml" if kind == "svg" else "image/png"
     response = Response(share.qr_code(link, kind), mimetype=media)
@@ -67,7 +67,7 @@ def poster(code: str) -> ResponseReturnValue:
 @login_required
 def conversations(code: str) -> ResponseReturnValue:
     """A check-in's conversations, newest first, a page at a time."""
-    found = checkin_or_404(code)
+    found = _checkin(code)
     page = request.args.get("page", "1")
     number = int(page) if page.isdecimal() and 0 < int(page) < 100_000 else 1
     rows, total = list_conversations(

@@ -18,11 +18,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from voicebox.flows import Flow
-from voicebox.storage.consultations import ConsultationInfo
+from voicebox.storage.consultations import ConsultationInfo, visible_consultation
 from voicebox.storage.masking import mask
 from voicebox.storage.results import Bar, Count, Results, ResultsCache
 from voicebox.workers import auth, share
-from voicebox.workers.checkin_pages import checkin_or_404
 from voicebox.workers.views import blueprint
 
 LIVE_REFRESH_SECONDS = 20  # the live view's refresh without script
@@ -257,12 +256,13 @@ def _cache() -> ResultsCache:
 
 def _view(code: str) -> tuple[ConsultationInfo, ResultsView]:
     """The check-in and its results, if the worker may see them; any other is not found."""
-    found = checkin_or_404(code)
     services = auth.services()
+    groups = auth.visible_groups(auth.worker())
+    found = visible_consultation(services.database, code, groups)
+    if found is None:
+        abort(404)
     flow = services.engine.flows.get(found.flow_id)
-    results = _cache().results(
-        services.database, found.code, auth.visible_groups(auth.worker()), flow
-    )
+    results = _cache().results(services.database, found.code, groups, flow)
     if results is None:
         abort(404)
     return found, build_view(results, flow)
