@@ -143,6 +143,7 @@ class ScriptlessCopy:
             self._context = self._browser.new_context(viewport=viewport)
             self._page = self._context.new_page()
             self._page.route("**/web-static/web.js", lambda route: route.abort())
+            self._page.route("**/workers/static/live.js", lambda route: route.abort())
             self._page.route(
                 lambda address: address.split("#")[0] == self._url,
                 lambda route: route.fulfill(

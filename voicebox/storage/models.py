@@ -97,11 +97,24 @@ class Conversation(Base):
     """One person's run through one check-in."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_participant_latest", "participant_id", "id"),)
+    __table_args__ = (
+        Index("ix_conversations_participant_latest", "participant_id", "id"),
+        # Results: who took part, by channel and over time, read from the index alone.
+        Index(
+            "ix_conversations_took_part",
+            "consultation_id",
+            "consent",
+            "started_at",
+            "channel",
+            "participant_id",
+        ),
+        # Results: whether anything changed since they were last counted.
+        Index("ix_conversations_consultation_updated", "consultation_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
     channel: Mapped[str] = mapped_column(String(16))
     step: Mapped[str] = mapped_column(String(32))
     consent: Mapped[str] = mapped_column(String(8), default="pending")  # pending, given, declined
@@ -116,11 +129,19 @@ class Answer(Base):
     """One answer: a flat row, as in the export."""
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        # Results: people per topic, kind and choice, counted from the index alone.
+        Index(
+            "ix_answers_results", "consultation_id", "kind", "topic", "answer_key", "participant_id"
+        ),
+        # Results: the latest words; and a check-in's answers in the order they came.
+        Index("ix_answers_consultation_latest", "consultation_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))

@@ -13,6 +13,7 @@ from voicebox.workers import (  # noqa: F401 - they add pages
     checkin_edit_pages,
     checkin_pages,
     flag_pages,
+    result_pages,
 )
 from voicebox.workers.errors import error_page
 from voicebox.workers.views import URL_PREFIX, blueprint
