@@ -18,7 +18,7 @@ from tests.browser.chat_driver import (
 PASSWORD = "a long enough password"
 DESKTOP = {"width": 1280, "height": 800}
 ZOOMED = {"width": 640, "height": 400}  # a 1280 x 800 screen at 200%
-INTRO = "We are the Riverside youth club. We want to hear what you think."
+INTRO = "We are the Millbrook youth club. We want to hear what you think."
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def makers(served):
     served.env, saved = env, served.env
     try:
         served.cli(
-            "worker", "create", "rae@example.org", "--role", "worker", "--group", "Riverside"
+            "worker", "create", "ola@example.org", "--role", "worker", "--group", "Millbrook"
         )
     finally:
         served.env = saved
@@ -37,7 +37,7 @@ def makers(served):
 
 def _sign_in(page, base: str) -> None:
     page.goto(f"{base}/workers/login")
-    page.fill("#email", "rae@example.org")
+    page.fill("#email", "ola@example.org")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/workers/")
@@ -47,7 +47,7 @@ def _sign_in(page, base: str) -> None:
 def test_make_a_checkin_by_keyboard(makers, new_context, viewport):
     """From the list to a new check-in by keyboard: mistakes shown and linked, then made;
     closed and opened again. axe finds nothing at any step."""
-    code = "RIVER1" if viewport is DESKTOP else "RIVER2"
+    code = "MILL1" if viewport is DESKTOP else "MILL2"
     page = new_context(viewport=viewport).new_page()
     requests, complaints = watch_requests(page)
     _sign_in(page, makers.base)
@@ -60,7 +60,7 @@ def test_make_a_checkin_by_keyboard(makers, new_context, viewport):
     tab_to(page, lambda f: f.id == "code")
     page.keyboard.type(code.lower())
     page.keyboard.press("Tab")
-    page.keyboard.type("Riverside, spring")
+    page.keyboard.type("Millbrook, spring")
     page.focus("#intro")
     page.keyboard.type("Please fill in the KPI survey.")
     tab_to(page, lambda f: f.tag == "button" and f.text == "Make the check-in")
@@ -101,9 +101,9 @@ def test_make_a_checkin_by_keyboard(makers, new_context, viewport):
 def test_find_a_conversation_with_the_filters(makers, new_context):
     """Two young people answer; the worker finds one by a word, axe on the filtered list
     (scrolled to the results, as a person leaves it), then a wrong date is explained."""
-    code = "RIVER3"
+    code = "MILL3"
     makers.cli("consultation", "create", code, "--flow", "tops_and_pants", "--title", "Find")
-    makers.cli("group", "add", "Riverside", code)
+    makers.cli("group", "add", "Millbrook", code)
     for words in ("the skate park is great", "the bus is always late"):
         young = new_context().new_page()
         young.goto(f"{makers.base}/c/{code}")
