@@ -133,6 +133,8 @@ def create_app(
         return [line for channel in enabled if (line := channel.invitation(code))]
 
     app.extensions["voicebox_invitations"] = invitations
+    # Every channel a conversation may have come by, for the area's filters.
+    app.extensions["voicebox_channel_names"] = sorted(channels)
     workers.set_up(app)
     app.register_blueprint(workers.blueprint)
 

@@ -108,31 +108,6 @@ def _filtered(query: Select, filters: ConversationFilter) -> Select:
     return query
 
 
-def filter_choices(
-    db: Database, code: str, group_ids: frozenset[int] | None
-) -> tuple[list[str], list[str]]:
-    """The topics answered and the channels used in a check-in, for the filter form."""
-    cleaned = code.strip().upper()
-    consultation = in_groups(
-        select(Consultation.id).where(Consultation.code == cleaned), Consultation.id, group_ids
-    ).scalar_subquery()
-    with db.reading() as conn:
-        topics = conn.scalars(
-            select(Answer.topic)
-            .where(Answer.consultation_id == consultation, Answer.topic != "")
-            .distinct()
-            .order_by(Answer.topic)
-            .limit(100)
-        ).all()
-        channels = conn.scalars(
-            select(Conversation.channel)
-            .where(Conversation.consultation_id == consultation)
-            .distinct()
-            .order_by(Conversation.channel)
-        ).all()
-    return list(topics), list(channels)
-
-
 def list_conversations(
     db: Database,
     code: str,
@@ -141,16 +116,34 @@ def list_conversations(
     filters: ConversationFilter | None = None,
 ) -> tuple[list[ConversationSummary], int]:
     """A page of a check-in's conversations, newest first, and how many there are."""
-    query = _query(group_ids).where(Consultation.code == code.strip().upper())
-    query = _filtered(query, filters or ConversationFilter())
+    filters = filters or ConversationFilter()
     page = max(page, 1)
+    # The page's ids and the count come from conversations alone (an index holds the
+    # check-in, consent and start time); only the page's 50 rows are joined to people
+    # and flags. Joining first cost 100 ms to count, and more to skip to a late page.
+    theirs = _filtered(
+        in_groups(
+            select(Conversation.id)
+            .join(Consultation, Consultation.id == Conversation.consultation_id)
+            .where(Conversation.consent == "given", Consultation.code == code.strip().upper()),
+            Consultation.id,
+            group_ids,
+        ),
+        filters,
+    )
+    newest_first = (Conversation.started_at.desc(), Conversation.id.desc())
+    page_ids = theirs.order_by(*newest_first).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    counted = select(func.count()).select_from(theirs.subquery())
     with db.reading() as conn:
-        total = int(conn.scalar(select(func.count()).select_from(query.subquery())) or 0)
-        rows = conn.execute(
-            query.order_by(Conversation.started_at.desc(), Conversation.id.desc())
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
-        ).all()
+        total = int(conn.scalar(counted) or 0)
+        ids = list(conn.scalars(page_ids))
+        rows = (
+            conn.execute(
+                _query(group_ids).where(Conversation.id.in_(ids)).order_by(*newest_first)
+            ).all()
+            if ids
+            else []
+        )
     return [ConversationSummary(*row) for row in rows], total
 
 

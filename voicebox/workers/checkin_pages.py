@@ -3,7 +3,7 @@ its conversations, read as chat bubbles with identifying details hidden."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are 3.2
@@ -12,7 +12,6 @@ from voicebox.storage.consultations import ConsultationInfo, visible_consultatio
 from voicebox.storage.conversation_list import (
     PER_PAGE,
     ConversationFilter,
-    filter_choices,
     get_conversation,
     list_conversations,
 )
@@ -73,12 +72,19 @@ def poster(code: str) -> ResponseReturnValue:
     return _share_page("workers/poster.html", code)
 
 
-def _topic_words(flow_id: str) -> dict[str, str]:
-    """Each choice key of a flow with its words, to name the topics in the filter."""
+def _topics(flow_id: str) -> list[tuple[str, str]]:
+    """The parts of life a flow asks about (key and words), from the flow, not the answers:
+    reading them from a million answers would cost more than the whole page."""
     flow = auth.services().engine.flows.get(flow_id)
     if flow is None:
-        return {}
-    return {c.key: c.words for step in flow.steps.values() for c in step.choices}
+        return []
+    found = {c.key: c.words for step in flow.steps.values() for c in step.choices if c.topic}
+    return list(found.items())
+
+
+def _channel_names() -> list[str]:
+    """Every channel a conversation may have come by (gathered by app.py)."""
+    return list(current_app.extensions.get("voicebox_channel_names", []))
 
 
 @blueprint.get("/checkins/<code>/conversations")
@@ -89,15 +95,13 @@ def conversations(code: str) -> ResponseReturnValue:
     groups = auth.visible_groups(auth.worker())
     database = auth.services().database
     form = ConversationFilterForm(request.args)
-    topics, channels = filter_choices(database, found.code, groups)
-    words = _topic_words(found.flow_id)
     form.topic.choices = [
         SelectChoice("", "Any topic"),
-        *(SelectChoice(t, words.get(t, t)) for t in topics),
+        *(SelectChoice(key, words) for key, words in _topics(found.flow_id)),
     ]
     form.channel.choices = [
         SelectChoice("", "Any channel"),
-        *(SelectChoice(c, c.upper() if c == "sms" else c.capitalize()) for c in channels),
+        *(SelectChoice(c, c.upper() if c == "sms" else c.capitalize()) for c in _channel_names()),
     ]
     valid = form.validate()
     filters = ConversationFilter()

@@ -1,9 +1,9 @@
-"""Benchmark: a check-in's results page, live view and live results, in one process.
+"""Benchmark: a check-in's results page, live view, live results and conversations list.
 
-    python bench/results_page.py                          # 100,000 check-ins in one, SQLite
-    python bench/results_page.py --checkins 10000         # quicker to fill
-    python bench/results_page.py --checkins-per 1000      # 100 check-ins of 1,000 each
-    python bench/results_page.py --postgres postgresql://user:pw@127.0.0.1:5432/bench
+    python bench/workers_pages.py                          # 100,000 check-ins in one, SQLite
+    python bench/workers_pages.py --checkins 10000         # quicker to fill
+    python bench/workers_pages.py --checkins-per 1000      # 100 check-ins of 1,000 each
+    python bench/workers_pages.py --postgres postgresql://user:pw@127.0.0.1:5432/bench
 
 It fills an empty database with check-ins (10 answers each, about 1,000,000 answers for
 100,000), straight into the tables: the engine would take hours. Then it signs in as an
@@ -48,7 +48,15 @@ WORDS = {
     "pants": ["The bus is late most days", "Too noisy", "No one explains things"],
     "better": ["More time to eat lunch", "A quiet room", "Tell me what happens next"],
 }
-PAGES = ("results", "live", "live/latest")
+PAGES = (
+    "results",
+    "live",
+    "live/latest",
+    "conversations",  # the newest 50
+    "conversations?page=1000",  # far back in the list
+    "conversations?topic=school&kind=pants",  # filtered by what the answers are
+    "conversations?words=bus",  # words typed in any answer
+)
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -208,11 +216,11 @@ def main() -> int:
     after = ask("results")
     kept = "kept, as counting took more than SLOW" if min(counting) > SLOW else "counted again"
     print(f"page after an answer:        {after * 1000:.0f} ms ({kept})")
-    print(f"{'page':<14}{'again: p50':>12}{'p95':>10}{'max':>10}   ({args.requests} each)")
+    print(f"{'page':<40}{'again: p50':>12}{'p95':>10}{'max':>10}   ({args.requests} each)")
     for page in PAGES:
         times = [ask(page) for _ in range(args.requests)]
         print(
-            f"{page:<14}{percentile(times, 0.5):>9.1f} ms{percentile(times, 0.95):>7.1f} ms"
+            f"{page:<40}{percentile(times, 0.5):>9.1f} ms{percentile(times, 0.95):>7.1f} ms"
             f"{max(times) * 1000:>7.1f} ms"
         )
     database.dispose()
