@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from voicebox.workers import auth, checkin_pages, flag_pages  # noqa: F401 - they add pages
+from voicebox.workers import (  # noqa: F401 - they add pages
+    auth,
+    checkin_pages,
+    export_pages,
+    flag_pages,
+)
 from voicebox.workers.errors import error_page
 from voicebox.workers.views import URL_PREFIX, blueprint
 
