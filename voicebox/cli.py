@@ -261,19 +261,23 @@ class ExportProgress:
 
     def __init__(self, code: str, total: int, terminal: bool) -> None:
         self.code, self.total, self.terminal = code, total, terminal
-        self.step = max(1, total // (100 if terminal else 10))
+        self.step = max(1, -(-total // (100 if terminal else 10)))  # rounded up
         self.next = self.step
         self.count = 0
 
     def rows(self, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """The same rows, counted, with progress shown as they pass."""
         click.echo(f"Exporting {self.total:,} answers from {self.code}.", err=True)
+        shown = 0
         for row in rows:
-            yield row
             self.count += 1
             if self.count >= self.next:
                 self.next += self.step
                 self._show()
+                shown = self.count
+            yield row
+        if shown != self.count:
+            self._show()
         if self.terminal:
             click.echo(err=True)
 
