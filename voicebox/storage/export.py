@@ -33,9 +33,6 @@ COLUMNS = (
     "topic",
     "answered_at",
 )
-# Columns that can hold what a young person typed: the answer, a typed topic, and the
-# question, which says a short typed topic back ("What is good about ...?").
-FREE_TEXT = ("question", "answer", "topic")
 FORMATS = ("csv", "xlsx", "json")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -44,7 +41,7 @@ MEDIA_TYPES = {
 }
 BATCH = 1000  # rows fetched from the database at a time
 CHUNK = 64 * 1024  # about how many bytes each chunk holds
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")  # a cell's first character that could start a formula
 
 
 def count_answers(db: Database, code: str) -> int:
@@ -84,17 +81,27 @@ def export_rows(db: Database, code: str, *, reveal: bool = False) -> Iterator[di
     with db.reading() as conn:
         # yield_per: rows come in batches (PostgreSQL: a server-side cursor), never all at once.
         for row in conn.execution_options(yield_per=BATCH).execute(query):
-            values = dict(zip(COLUMNS, row, strict=True))
-            values["answered_at"] = values["answered_at"].isoformat(timespec="seconds")
-            if not reveal:
-                for key in FREE_TEXT:
-                    values[key] = mask(values[key])
-            yield values
+            (consultation, pseudonym, channel, question_id, question, answer, answer_key, kind,
+             topic, answered_at) = row  # fmt: skip
+            if not reveal:  # what was typed: an answer, a topic, a question saying it back
+                question, answer, topic = mask(question), mask(answer), mask(topic)
+            yield {
+                "consultation": consultation,
+                "participant": pseudonym,
+                "channel": channel,
+                "question_id": question_id,
+                "question": question,
+                "answer": answer,
+                "answer_key": answer_key,
+                "kind": kind,
+                "topic": topic,
+                "answered_at": answered_at.isoformat(timespec="seconds"),
+            }
 
 
 def _safe_cell(value: Any) -> Any:
     """Stop spreadsheet programs reading a young person's words as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
         return "'" + value
     return value
 
