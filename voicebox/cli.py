@@ -23,10 +23,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("voicebox")
 
 # SQLite lets one transaction write at a time and Python runs one thread at a time, so on
-# SQLite one request thread is fastest: more threads only hand the interpreter to each other
-# (682 against 609 messages/s, docs/performance.md). waitress's own thread still reads and
-# writes every connection, so a slow client holds nobody up. PostgreSQL overlaps round trips.
-SQLITE_THREADS = 1
+# SQLite one request thread was fastest for messages alone (682 against 592 messages/s with
+# 4, docs/performance.md). But a download from the workers' area holds its thread until its
+# last byte: with one thread, every message waited for it (a 200,000-answer CSV: 4 s). With
+# 4, two downloads (the most at once, workers/export_pages.py) leave two for messages.
+# waitress's own thread reads and writes every connection, so a slow client holds nobody up.
+# PostgreSQL overlaps round trips.
+SQLITE_THREADS = 4
 THREADS = 8
 LONG_EXPORT = 10_000  # answers from which `voicebox export` shows how far it has got
 
@@ -130,8 +133,8 @@ def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
     _thread, stop = Dispatcher(services.database, senders).start()
     if threads is None:
         threads = SQLITE_THREADS if services.database.is_sqlite else THREADS
-    # waitress warns "Task queue depth is N" whenever requests wait for a free thread: on
-    # SQLite, with one thread, that is every busy moment, not a problem worth a log line.
+    # waitress warns "Task queue depth is N" whenever requests wait for a free thread: with
+    # few threads, that is every busy moment, not a problem worth a log line.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(app, host=host, port=port, threads=threads, ident="voicebox")
     shown = f"[{host}]" if ":" in host else host
