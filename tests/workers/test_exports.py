@@ -212,6 +212,7 @@ def test_a_third_download_at_once_is_asked_to_wait(area):
     """Two long downloads at once hold two request threads; a third is told to try again in a
     minute (503), and may once one has finished."""
     client = area.signed_in("youth@example.org")
+    admin = area.signed_in("admin@example.org")
     held = []
     try:
         for _ in range(export_pages.AT_ONCE):
@@ -222,6 +223,9 @@ def test_a_third_download_at_once_is_asked_to_wait(area):
         assert busy.status_code == 503
         assert busy.headers["Retry-After"] == "60"
         assert "Another download is being made" in busy.text
+        form = {"csrf_token": token(admin, "/workers/checkins/YOUTH1")}
+        assert admin.post("/workers/checkins/YOUTH1/export.csv", data=form).status_code == 503
+        assert list_reveals(area.services.database) == []  # nothing sent, nothing recorded
         held.pop().close()
         assert client.get("/workers/checkins/YOUTH1/export.json").status_code == 200
     finally:

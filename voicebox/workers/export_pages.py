@@ -8,9 +8,8 @@ with the form's token); each such download is recorded first (storage/reveals.py
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-from flask import Response, abort, stream_with_context
+from flask import Response, abort
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -49,7 +48,9 @@ def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> Res
         if revealed_to is not None:
             record_reveal(auth.services().database, revealed_to, "export", found.code)
         rows = export_rows(auth.services().database, found.code, reveal=reveal)
-        chunks: Iterator[bytes] = stream_with_context(export_chunks(fmt, rows, title=found.code))
+        # The chunks need nothing from the request (the database and code are theirs), so
+        # no request context is kept pushed while they are sent (no stream_with_context).
+        chunks = export_chunks(fmt, rows, title=found.code)
         response = Response(chunks, content_type=MEDIA_TYPES[fmt])
     except BaseException:
         _running.release()
