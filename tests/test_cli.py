@@ -351,3 +351,97 @@ def test_group_contacts_from_the_command_line(folder):
     removed = run(folder, "group", "contact", "Youth club", "dsl@youth.example", "--remove")
     assert "dsl@youth.example will no longer be told." in removed.stdout
     assert "No safeguarding contacts" in run(folder, "group", "contact", "Youth club").stdout
+
+
+def test_exports_hide_what_could_identify_a_young_person(folder):
+    """A phone number, email and postcode typed in an answer are masked in every format."""
+    typed = "Text 07700 900123 or jo.b@example.org, near SW1A 1AA"
+    chat = run(folder, "chat", "DEMO", stdin=f"1\n2\n4\n{typed}\nskip\nskip\n2\n2\n")
+    assert chat.returncode == 0, chat.stderr
+    as_csv = run(folder, "export", "DEMO", "--format", "csv").stdout
+    as_json = run(folder, "export", "DEMO", "--format", "json").stdout
+    out = folder / "a.xlsx"
+    run(folder, "export", "DEMO", "--format", "xlsx", "--out", str(out))
+    cells = repr(list(load_workbook(out).active.values))
+    masked = "Text [phone number] or [email address], near [postcode]"
+    assert masked in as_csv and masked in cells
+    assert [row["answer"] for row in json.loads(as_json)][1] == masked
+    for shown in (as_csv, as_json, cells):
+        for secret in ("07700 900123", "jo.b@example.org", "SW1A 1AA"):
+            assert secret not in shown
+
+
+def _big_check_in(folder: Path, people: int) -> int:
+    """A check-in BIG with 4 answers from each of `people` people; how many answers."""
+    from tests.export_data import add_answers
+
+    made = run(folder, "consultation", "create", "BIG", "--flow", "tops_and_pants", "--title", "B")
+    assert made.returncode == 0, made.stderr
+    db = Database(f"sqlite:///{folder / 'voicebox.db'}")
+    try:
+        return add_answers(db, "BIG", people)
+    finally:
+        db.dispose()
+
+
+def test_a_long_export_shows_progress_on_stderr_only(folder):
+    """From 10,000 answers, progress goes to standard error a tenth at a time, and the
+    export on standard output is the same bytes, with nothing added."""
+    total = _big_check_in(folder, 2_601)
+    assert total == 10_404
+    shown = run(folder, "export", "BIG", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert len(json.loads(shown.stdout)) == total
+    lines = shown.stderr.splitlines()
+    assert lines[0] == "Exporting 10,404 answers from BIG."
+    assert lines[1] == " 10% (1,041 of 10,404 answers)"
+    assert lines[-1] == "100% (10,404 of 10,404 answers)"
+    assert lines[9] == " 90% (9,369 of 10,404 answers)"
+    assert len(lines) == 11  # the first line, nine tenths, and the end
+    written = run(folder, "export", "BIG", "--format", "csv", "--out", str(folder / "a.csv"))
+    assert written.stdout == ""
+    assert (
+        written.stderr.splitlines()[-1]
+        == f"Wrote {total} answer(s) from BIG to {folder / 'a.csv'}."
+    )
+    assert len((folder / "a.csv").read_text(encoding="utf-8").splitlines()) == total + 1
+
+
+def test_in_a_terminal_progress_is_one_line_rewritten(folder):
+    """When standard error is a terminal, progress rewrites one line, up to 100%."""
+    import pty
+
+    _big_check_in(folder, 2_500)
+    leader, follower = pty.openpty()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
+        result = subprocess.run(
+            [VOICEBOX, "export", "BIG", "--format", "csv"],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=60,
+        )
+        os.close(follower)
+        follower = -1
+        said = b""
+        while chunk := _read_pty(leader):
+            said += chunk
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    assert result.returncode == 0
+    assert result.stdout.count(b"\r\n") == 10_001  # CSV rows end in CRLF; nothing else there
+    words = said.decode()
+    assert words.startswith("Exporting 10,000 answers from BIG.")
+    assert words.count("\r") >= 100 and "\r100% (10,000 of 10,000 answers)" in words
+    assert words.rstrip().endswith("100% (10,000 of 10,000 answers)")
+
+
+def _read_pty(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # Linux says EIO once the other end is closed and everything is read
+        return b""

@@ -6,7 +6,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,11 +23,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("voicebox")
 
 # SQLite lets one transaction write at a time and Python runs one thread at a time, so on
-# SQLite one request thread is fastest: more threads only hand the interpreter to each other
-# (682 against 609 messages/s, docs/performance.md). waitress's own thread still reads and
-# writes every connection, so a slow client holds nobody up. PostgreSQL overlaps round trips.
-SQLITE_THREADS = 1
+# SQLite one request thread was fastest for messages alone (682 against 592 messages/s with
+# 4, docs/performance.md). But a download from the workers' area holds its thread until its
+# last byte: with one thread, every message waited for it (a 200,000-answer CSV: 4 s). With
+# 4, two downloads (the most at once, workers/export_pages.py) leave two for messages.
+# waitress's own thread reads and writes every connection, so a slow client holds nobody up.
+# PostgreSQL overlaps round trips.
+SQLITE_THREADS = 4
 THREADS = 8
+LONG_EXPORT = 10_000  # answers from which `voicebox export` shows how far it has got
 
 HUMAN_ERRORS = (ConsultationError, DatabaseError, FlowError, SettingsError, WorkerError)
 
@@ -130,8 +134,8 @@ def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
     _thread, stop = Dispatcher(services.database, senders).start()
     if threads is None:
         threads = SQLITE_THREADS if services.database.is_sqlite else THREADS
-    # waitress warns "Task queue depth is N" whenever requests wait for a free thread: on
-    # SQLite, with one thread, that is every busy moment, not a problem worth a log line.
+    # waitress warns "Task queue depth is N" whenever requests wait for a free thread: with
+    # few threads, that is every busy moment, not a problem worth a log line.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(app, host=host, port=port, threads=threads, ident="voicebox")
     shown = f"[{host}]" if ":" in host else host
@@ -266,36 +270,78 @@ def consultation_close(code: str) -> None:
     click.echo(f"Closed {info.code}. Its answers are kept.")
 
 
+class ExportProgress:
+    """How far a long export has got, on standard error (never in the export itself): one
+    line rewritten in a terminal, a line every tenth otherwise (a log, a CI job)."""
+
+    def __init__(self, code: str, total: int, terminal: bool) -> None:
+        self.code, self.total, self.terminal = code, total, terminal
+        self.step = max(1, -(-total // (100 if terminal else 10)))  # rounded up
+        self.next = self.step
+        self.count = 0
+
+    def rows(self, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The same rows, counted, with progress shown as they pass."""
+        click.echo(f"Exporting {self.total:,} answers from {self.code}.", err=True)
+        shown = 0
+        for row in rows:
+            self.count += 1
+            if self.count >= self.next:
+                self.next += self.step
+                self._show()
+                shown = self.count
+            yield row
+        if shown != self.count:
+            self._show()
+        if self.terminal:
+            click.echo(err=True)
+
+    def _show(self) -> None:
+        percent = min(100, self.count * 100 // max(self.total, 1))
+        line = f"{percent:3d}% ({self.count:,} of {self.total:,} answers)"
+        if self.terminal:
+            click.echo(f"\r{line}", nl=False, err=True)
+        else:
+            click.echo(line, err=True)
+
+
+def _counted(rows: Iterator[dict[str, Any]], tally: list[int]) -> Iterator[dict[str, Any]]:
+    """The same rows; tally[0] says how many have passed."""
+    for row in rows:
+        tally[0] += 1
+        yield row
+
+
 @main.command()
 @click.argument("code")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
 @human_errors
 def export(code: str, fmt: str, out: Path | None) -> None:
-    """Export a consultation's answers, one row per answer."""
+    """Export a consultation's answers, one row per answer (free text masked)."""
     from voicebox.storage.consultations import require_consultation
-    from voicebox.storage.export import export_rows, write_csv, write_json, write_xlsx
+    from voicebox.storage.export import count_answers, export_chunks, export_rows
 
     database = _ready_database()
     info = require_consultation(database, code)
-    rows = export_rows(database, info.code)
-    if fmt == "xlsx":
-        if out is None:
-            if sys.stdout.isatty():
-                raise CommandError("an xlsx file cannot be shown here: add --out answers.xlsx")
-            count = write_xlsx(rows, sys.stdout.buffer, title=info.code)
-        else:
-            with out.open("wb") as handle:
-                count = write_xlsx(rows, handle, title=info.code)
+    if fmt == "xlsx" and out is None and sys.stdout.isatty():
+        raise CommandError("an xlsx file cannot be shown here: add --out answers.xlsx")
+    tally = [0]
+    rows = _counted(export_rows(database, info.code), tally)
+    total = count_answers(database, info.code)
+    if total >= LONG_EXPORT:
+        rows = ExportProgress(info.code, total, sys.stderr.isatty()).rows(rows)
+    chunks = export_chunks(fmt, rows, title=info.code)
+    if out is None:
+        sys.stdout.flush()
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
     else:
-        writer = write_csv if fmt == "csv" else write_json
-        if out is None:
-            count = writer(rows, sys.stdout)
-        else:
-            with out.open("w", encoding="utf-8", newline="") as handle:
-                count = writer(rows, handle)
-    if out is not None:
-        click.echo(f"Wrote {count} answer(s) from {info.code} to {out}.", err=True)
+        with out.open("wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        click.echo(f"Wrote {tally[0]} answer(s) from {info.code} to {out}.", err=True)
 
 
 @main.group()

@@ -1,16 +1,24 @@
-"""Exports: one row per answer, as CSV, Excel (xlsx) or JSON."""
+"""Exports: one row per answer, as CSV, Excel (xlsx) or JSON, streamed a chunk at a time.
+
+The command line and the workers' area both write `export_chunks(...)`, so they give the
+same bytes. Nothing here holds more than one batch of rows: the rows come from the
+database in batches (a server-side cursor on PostgreSQL), and each format is written as
+it goes (xlsx: `export_xlsx.py`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterator
-from typing import Any, BinaryIO, TextIO
+from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from voicebox.storage.database import Database
+from voicebox.storage.export_xlsx import xlsx_chunks
+from voicebox.storage.masking import mask
 from voicebox.storage.models import Answer, Consultation, Participant
 
 COLUMNS = (
@@ -26,11 +34,32 @@ COLUMNS = (
     "answered_at",
 )
 FORMATS = ("csv", "xlsx", "json")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+BATCH = 1000  # rows fetched from the database at a time
+CHUNK = 64 * 1024  # about how many bytes each chunk holds
+_FORMULA_START = frozenset("=+-@\t\r")  # a cell's first character that could start a formula
 
 
-def export_rows(db: Database, code: str) -> Iterator[dict[str, Any]]:
-    """Every answer of a consultation, oldest first, as export rows (pseudonyms only)."""
+def count_answers(db: Database, code: str) -> int:
+    """How many answers an export of this consultation holds (to show progress)."""
+    query = (
+        select(func.count(Answer.id))
+        .join(Consultation, Consultation.id == Answer.consultation_id)
+        .where(Consultation.code == code.strip().upper())
+    )
+    with db.reading() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def export_rows(db: Database, code: str, *, reveal: bool = False) -> Iterator[dict[str, Any]]:
+    """Every answer of a consultation, oldest first, as export rows (pseudonyms only).
+
+    Phone numbers, emails, postcodes and long numbers in free text are masked unless
+    `reveal` (only for an admin, and recorded: see storage/reveals.py)."""
     query = (
         select(
             Consultation.code,
@@ -50,59 +79,105 @@ def export_rows(db: Database, code: str) -> Iterator[dict[str, Any]]:
         .order_by(Answer.answered_at, Answer.conversation_id, Answer.seq)
     )
     with db.reading() as conn:
-        for row in conn.execute(query):
-            values = dict(zip(COLUMNS, row, strict=True))
-            values["answered_at"] = values["answered_at"].isoformat(timespec="seconds")
-            yield values
+        # yield_per: rows come in batches (PostgreSQL: a server-side cursor), never all at once.
+        for row in conn.execution_options(yield_per=BATCH).execute(query):
+            (consultation, pseudonym, channel, question_id, question, answer, answer_key, kind,
+             topic, answered_at) = row  # fmt: skip
+            if not reveal:  # what was typed: an answer, a topic, a question saying it back
+                question, answer, topic = mask(question), mask(answer), mask(topic)
+            yield {
+                "consultation": consultation,
+                "participant": pseudonym,
+                "channel": channel,
+                "question_id": question_id,
+                "question": question,
+                "answer": answer,
+                "answer_key": answer_key,
+                "kind": kind,
+                "topic": topic,
+                "answered_at": answered_at.isoformat(timespec="seconds"),
+            }
 
 
 def _safe_cell(value: Any) -> Any:
     """Stop spreadsheet programs reading a young person's words as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
         return "'" + value
     return value
 
 
-def write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
-    """Write rows as CSV with a header; return how many rows."""
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    count = 0
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "replace")
+
+
+def csv_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """CSV with a header (the header at once, then the rows in chunks)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    yield _encode(buffer.getvalue())
+    buffer.seek(0)
+    buffer.truncate()
     for row in rows:
-        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
-        count += 1
-    return count
+        writer.writerow([_safe_cell(row[key]) for key in COLUMNS])
+        if buffer.tell() >= CHUNK:
+            yield _encode(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield _encode(buffer.getvalue())
 
 
-def write_json(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
-    """Write rows as a JSON array of objects with the export keys; return how many rows."""
-    items = list(rows)
-    json.dump(items, out, ensure_ascii=False, indent=2)
-    out.write("\n")
-    return len(items)
+def _json_value(value: Any) -> str:
+    """A value as `json.dump(..., ensure_ascii=False)` writes it."""
+    if isinstance(value, str):
+        return encode_basestring(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
-def write_xlsx(rows: Iterator[dict[str, Any]], out: BinaryIO, title: str = "Answers") -> int:
-    """Write rows as an Excel workbook (strings always stored as text); return how many rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
+# What json.dump(rows, indent=2) writes before each value of an object in the array.
+_JSON_KEYS = tuple(
+    ("\n    " if index == 0 else ",\n    ") + encode_basestring(key) + ": "
+    for index, key in enumerate(COLUMNS)
+)
 
-    workbook = Workbook(write_only=False)
-    sheet = workbook.worksheets[0]
-    sheet.title = title[:31] or "Answers"
-    sheet.append(list(COLUMNS))
-    count = 0
+
+def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """A JSON array of objects with the export keys, byte for byte what
+    `json.dump(list(rows), out, ensure_ascii=False, indent=2)` and a newline would write."""
+    yield b"["
+    parts: list[str] = []
+    size = 0
+    separator = "\n  {"
     for row in rows:
-        count += 1
-        for column, key in enumerate(COLUMNS, start=1):
-            cell = sheet.cell(row=count + 1, column=column)
-            cell.value = row[key]
-            if isinstance(row[key], str):
-                cell.data_type = TYPE_STRING  # never a formula, whatever it starts with
-    sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJ", (14, 16, 10, 16, 40, 40, 14, 9, 18, 22), strict=True):
-        sheet.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    out.write(buffer.getvalue())
-    return count
+        item = separator + "".join(
+            prefix + _json_value(row[key]) for prefix, key in zip(_JSON_KEYS, COLUMNS, strict=True)
+        )
+        parts.append(item + "\n  }")
+        separator = ",\n  {"
+        size += len(item)
+        if size >= CHUNK:
+            yield _encode("".join(parts))
+            parts.clear()
+            size = 0
+    parts.append("\n]\n" if separator != "\n  {" else "]\n")
+    yield _encode("".join(parts))
+
+
+def export_chunks(
+    fmt: str, rows: Iterable[dict[str, Any]], title: str = "Answers"
+) -> Iterator[bytes]:
+    """The export in this format, a chunk of bytes at a time (the first one at once)."""
+    if fmt == "csv":
+        return csv_chunks(rows)
+    if fmt == "json":
+        return json_chunks(rows)
+    if fmt == "xlsx":
+        return xlsx_chunks(rows, COLUMNS, title=title)
+    raise ValueError(f"no export format {fmt!r} (formats: {', '.join(FORMATS)})")
+
+
+def export_filename(code: str, fmt: str, *, reveal: bool = False) -> str:
+    """The name a downloaded export is saved under."""
+    extra = "-nothing-hidden" if reveal else ""
+    return f"voicebox-{code.strip().upper()}-answers{extra}.{fmt}"

@@ -211,6 +211,21 @@ class FlagReview(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Reveal(Base):
+    """An admin saw what masking hides (an export, or a conversation): who, what, when."""
+
+    __tablename__ = "reveals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    consultation_code: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # export, conversation
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class InboundMessageId(Base):
     """A provider's message id, kept so a second delivery stores nothing."""
 

@@ -20,6 +20,10 @@ _ERRORS = {
         "Your last change may not have been saved. Check it, then try again. "
         "If it keeps happening, tell your administrator the time it happened.",
     ),
+    503: (
+        "Another download is being made",
+        "Wait a minute, then try again. Large check-ins take a while to download.",
+    ),
 }
 
 

@@ -1,0 +1,78 @@
+"""A check-in's answers to download (CSV, Excel, JSON) on the workers' blueprint: the same
+bytes as `voicebox export`, streamed as they are read, so the download starts at once and
+the server's memory stays flat however many answers there are.
+
+Free text is masked, as on screen. An admin may download it with nothing hidden (a POST
+with the form's token); each such download is recorded first (storage/reveals.py)."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Response, abort
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from voicebox.storage.consultations import ConsultationInfo, visible_consultation
+from voicebox.storage.export import MEDIA_TYPES, export_chunks, export_filename, export_rows
+from voicebox.storage.reveals import record_reveal
+from voicebox.workers import auth
+from voicebox.workers.errors import error_page
+from voicebox.workers.views import blueprint
+
+# A long export keeps one of the server's request threads busy until its last byte is
+# sent. At most this many run at once, so the others stay free for young people's
+# messages; a worker asking for one more is told to try again in a minute.
+AT_ONCE = 2
+_running = threading.BoundedSemaphore(AT_ONCE)
+_ROUTE = "/checkins/<code>/export.<any(csv, xlsx, json):fmt>"
+
+
+def _checkin(code: str) -> ConsultationInfo:
+    """The check-in with this code if the worker may see it; any other is not found."""
+    found = visible_consultation(auth.services().database, code, auth.visible_groups(auth.worker()))
+    if found is None:
+        abort(404)
+    return found
+
+
+def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> ResponseReturnValue:
+    """The export as a streamed attachment; its rows are read while it is sent. With
+    `revealed_to` (an admin's id), nothing is hidden, and that is recorded first."""
+    if not _running.acquire(blocking=False):
+        busy = error_page(503)
+        busy.headers["Retry-After"] = "60"
+        return busy
+    reveal = revealed_to is not None
+    try:
+        if revealed_to is not None:
+            record_reveal(auth.services().database, revealed_to, "export", found.code)
+        rows = export_rows(auth.services().database, found.code, reveal=reveal)
+        # The chunks need nothing from the request (the database and code are theirs), so
+        # no request context is kept pushed while they are sent (no stream_with_context).
+        chunks = export_chunks(fmt, rows, title=found.code)
+        response = Response(chunks, content_type=MEDIA_TYPES[fmt])
+    except BaseException:
+        _running.release()
+        raise
+    response.call_on_close(_running.release)  # sent, cancelled or failed: free again
+    name = export_filename(found.code, fmt, reveal=reveal)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@blueprint.get(_ROUTE)
+@login_required
+def export(code: str, fmt: str) -> ResponseReturnValue:
+    """A check-in's answers, one row per answer, with identifying details in free text hidden."""
+    return _download(_checkin(code), fmt, revealed_to=None)
+
+
+@blueprint.post(_ROUTE)
+@login_required
+def export_revealed(code: str, fmt: str) -> ResponseReturnValue:
+    """For admins only: the answers with nothing hidden, recorded before anything is sent."""
+    account = auth.worker()
+    if not account.is_admin:
+        return error_page(403)
+    return _download(_checkin(code), fmt, revealed_to=account.id)
