@@ -129,3 +129,38 @@ def test_find_a_conversation_with_the_filters(makers, new_context):
     assert_accessible(page, "with a backwards date range")
     page.locator(".error-summary a").first.click()
     assert focused(page).id == "started_to"
+
+
+def test_an_admin_shows_what_is_hidden_in_a_conversation(makers, new_context):
+    """An admin reads a conversation with a typed phone number hidden, presses the button,
+    and sees it; axe on both pages."""
+    code = "MILL4"
+    makers.cli("consultation", "create", code, "--flow", "tops_and_pants", "--title", "Reveal")
+    env = {**makers.env, "VOICEBOX_WORKER_PASSWORD": PASSWORD}
+    makers.env, saved = env, makers.env
+    try:
+        makers.cli("worker", "create", "ada@example.org", "--role", "admin")
+    finally:
+        makers.env = saved
+    young = new_context().new_page()
+    young.goto(f"{makers.base}/c/{code}")
+    for kind, said in TO_A_TEXT_QUESTION:
+        take(young, kind, said, True)
+    take(young, "type", "ring me on 07700 900461", True)
+    page = new_context(viewport=ZOOMED).new_page()
+    page.goto(f"{makers.base}/workers/login")
+    page.fill("#email", "ada@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{makers.base}/workers/")
+    page.goto(f"{makers.base}/workers/checkins/{code}/conversations")
+    page.locator("main table a").first.click()
+    page.wait_for_load_state()
+    assert "ring me on [phone number]" in page.inner_text("main")
+    assert_accessible(page, "on a conversation with details hidden")
+    page.get_by_role("button", name="Show what is hidden").click()
+    page.wait_for_load_state()
+    assert "ring me on 07700 900461" in page.inner_text("main")
+    assert "Nothing is hidden on this page." in page.inner_text("main")
+    assert_accessible(page, "with nothing hidden")
+    assert no_sideways_scroll(page)

@@ -153,3 +153,42 @@ def test_a_filter_that_makes_no_sense_is_explained(area):
         summary = parse(response.get_data(as_text=True)).with_class("error-summary")[0]
         assert words in summary.text()
     assert _listed(client, "?kind=made-up&topic=nope")[0] == 200
+
+
+def test_an_admin_can_show_what_is_hidden_and_each_time_is_recorded(area):
+    """Only an admin sees the button; pressing it shows what was typed, records who and
+    when first, and a reload hides it again. A worker's POST is 'not found'."""
+    from tests.workers.conftest import token
+    from voicebox.storage.reveals import list_reveals
+
+    conversation = _say(area, "YOUTH1", "+447700900558", "YOUTH1", "1", "1", "1", TYPED)
+    path = f"/workers/conversations/{conversation}"
+    worker = area.signed_in("youth@example.org")
+    assert "Show what is hidden" not in _text(worker.get(path))
+    data = {"csrf_token": token(worker, path)}
+    assert worker.post(f"{path}/reveal", data=data).status_code == 404
+    assert list_reveals(area.services.database) == []
+
+    admin = area.signed_in("admin@example.org")
+    assert "Show what is hidden" in _text(admin.get(path))
+    assert admin.post(f"{path}/reveal", data={}).status_code == 400  # no token
+    assert list_reveals(area.services.database) == []
+    shown = admin.post(f"{path}/reveal", data={"csrf_token": token(admin, path)})
+    assert shown.status_code == 200
+    html = shown.get_data(as_text=True)
+    assert "jo.b@example.org" in html and "SW1A 1AA" in html and "07700 900123" in html
+    assert "Nothing is hidden on this page." in parse(html).text()
+    (record,) = list_reveals(area.services.database, "YOUTH1", conversation)
+    assert record.kind == "conversation" and record.worker_email == "admin@example.org"
+    again = admin.get(path).get_data(as_text=True)
+    assert "jo.b@example.org" not in again
+    assert "When the hidden details were shown" in parse(again).text()
+    assert "admin@example.org" in parse(again).text()
+    assert "7700900558" not in html  # the number they texted from is never shown
+
+
+def test_nothing_to_show_means_no_button(area):
+    """A conversation with nothing hidden offers no button, even to an admin."""
+    conversation = _say(area, "YOUTH1", "+447700900559", "YOUTH1", "1", "1", "1", "all good")
+    page = _text(area.signed_in("admin@example.org").get(f"/workers/conversations/{conversation}"))
+    assert "Show what is hidden" not in page

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from voicebox.storage.database import Database
-from voicebox.storage.models import Reveal, table
+from voicebox.storage.models import Reveal, Worker, table
 
 KINDS = ("export", "conversation")
 
@@ -28,6 +28,7 @@ class RevealRecord:
     conversation_id: int | None
     kind: str
     created_at: datetime
+    worker_email: str = ""  # "" when the worker's account is gone
 
 
 def record_reveal(
@@ -54,15 +55,29 @@ def record_reveal(
         return int(conn.execute(statement).scalar_one())
 
 
-def list_reveals(db: Database, consultation_code: str | None = None) -> list[RevealRecord]:
-    """Reveals, newest first; only one check-in's when a code is given."""
-    query = select(Reveal).order_by(Reveal.id.desc())
+def list_reveals(
+    db: Database, consultation_code: str | None = None, conversation_id: int | None = None
+) -> list[RevealRecord]:
+    """Reveals, newest first; only one check-in's (or one conversation's) when given."""
+    query = (
+        select(Reveal, Worker.email)
+        .outerjoin(Worker, Worker.id == Reveal.worker_id)
+        .order_by(Reveal.id.desc())
+    )
     if consultation_code is not None:
         query = query.where(Reveal.consultation_code == consultation_code.strip().upper())
+    if conversation_id is not None:
+        query = query.where(Reveal.conversation_id == conversation_id)
     with db.read_sessions() as session:
         return [
             RevealRecord(
-                r.id, r.worker_id, r.consultation_code, r.conversation_id, r.kind, r.created_at
+                r.id,
+                r.worker_id,
+                r.consultation_code,
+                r.conversation_id,
+                r.kind,
+                r.created_at,
+                email or "",
             )
-            for r in session.scalars(query)
+            for r, email in session.execute(query)
         ]

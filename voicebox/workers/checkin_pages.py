@@ -16,6 +16,7 @@ from voicebox.storage.conversation_list import (
     list_conversations,
 )
 from voicebox.storage.masking import mask
+from voicebox.storage.reveals import list_reveals, record_reveal
 from voicebox.storage.schedule import end_of, start_of
 from voicebox.storage.transcripts import read_transcript
 from voicebox.workers import auth, share
@@ -143,14 +144,34 @@ def conversations(code: str) -> ResponseReturnValue:
 def conversation(conversation_id: int) -> ResponseReturnValue:
     """One conversation as chat bubbles, with the choices taken; numbers, emails and
     postcodes in what was typed are hidden."""
+    return _conversation_page(conversation_id, revealed=False)
+
+
+@blueprint.post("/conversations/<int:conversation_id>/reveal")
+@login_required
+def reveal_conversation(conversation_id: int) -> ResponseReturnValue:
+    """For admins only: the conversation with nothing hidden, recorded before it is shown.
+
+    A POST, answered with the page itself: reloading or sharing the address shows it
+    hidden again, and each showing is one record."""
+    if not auth.worker().is_admin:
+        abort(404)
+    return _conversation_page(conversation_id, revealed=True)
+
+
+def _conversation_page(conversation_id: int, revealed: bool) -> ResponseReturnValue:
     services = auth.services()
-    found = get_conversation(services.database, conversation_id, auth.visible_groups(auth.worker()))
+    account = auth.worker()
+    found = get_conversation(services.database, conversation_id, auth.visible_groups(account))
     if found is None:
         abort(404)
+    if revealed:
+        record_reveal(services.database, account.id, "conversation", found.code, found.id)
     with services.database.reading() as conn:
         lines = read_transcript(conn, conversation_id)
     flow = services.engine.flows.get(found.flow_id)
     bubbles = []
+    hidden = False
     for line in lines:
         chosen = ""
         if line.choice_key and flow is not None and line.step in flow.steps:
@@ -158,13 +179,24 @@ def conversation(conversation_id: int) -> ResponseReturnValue:
             chosen = ", ".join(words.get(key, key) for key in line.choice_key.split(","))
         elif line.choice_key:
             chosen = line.choice_key
+        shown = line.text if revealed else mask(line.text)
+        hidden = hidden or shown != line.text
         bubbles.append(
             {
                 "who": "young person" if line.direction == "in" else "voicebox",
-                "text": mask(line.text),
+                "text": shown,
                 "chosen": chosen,
                 "purpose": line.purpose,
                 "at": line.created_at,
             }
         )
-    return render_template("workers/conversation.html", conversation=found, bubbles=bubbles)
+    reveals = list_reveals(services.database, found.code, found.id) if account.is_admin else []
+    return render_template(
+        "workers/conversation.html",
+        conversation=found,
+        bubbles=bubbles,
+        revealed=revealed,
+        hidden=hidden,
+        reveals=reveals,
+        reveal_form=CheckinStatusForm(),
+    )
