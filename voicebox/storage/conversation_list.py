@@ -121,12 +121,16 @@ def list_conversations(
     # The page's ids and the count come from conversations alone (an index holds the
     # check-in, consent and start time); only the page's 50 rows are joined to people
     # and flags. Joining first cost 100 ms to count, and more to skip to a late page.
+    # The check-in's id as a value, not a join, so the database walks the newest-first
+    # index (ix_conversations_newest) and stops after a page instead of sorting them all.
+    checkin = select(Consultation.id).where(Consultation.code == code.strip().upper())
     theirs = _filtered(
         in_groups(
-            select(Conversation.id)
-            .join(Consultation, Consultation.id == Conversation.consultation_id)
-            .where(Conversation.consent == "given", Consultation.code == code.strip().upper()),
-            Consultation.id,
+            select(Conversation.id).where(
+                Conversation.consent == "given",
+                Conversation.consultation_id == checkin.scalar_subquery(),
+            ),
+            Conversation.consultation_id,
             group_ids,
         ),
         filters,

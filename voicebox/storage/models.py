@@ -110,6 +110,8 @@ class Conversation(Base):
         ),
         # Results: whether anything changed since they were last counted.
         Index("ix_conversations_consultation_updated", "consultation_id", "updated_at"),
+        # The conversations list: a check-in's newest first, a page at a time.
+        Index("ix_conversations_newest", "consultation_id", "started_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
