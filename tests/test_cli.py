@@ -445,3 +445,48 @@ def _read_pty(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # Linux says EIO once the other end is closed and everything is read
         return b""
+
+
+def test_workers_listed_turned_off_and_given_new_passwords(folder):
+    """The command line manages accounts too; the last admin cannot be turned off."""
+    from voicebox.storage.workers import check_password
+
+    password = {"VOICEBOX_WORKER_PASSWORD": "a long enough password"}
+    run(folder, "worker", "create", "boss@example.org", "--role", "admin", **password)
+    made = run(
+        folder,
+        "worker",
+        "create",
+        "kim@example.org",
+        "--role",
+        "worker",
+        "--group",
+        "Club",
+        **password,
+    )
+    assert made.returncode == 0, made.stderr
+    assert run(folder, "worker", "list").stdout.splitlines() == [
+        "boss@example.org (admin)",
+        "kim@example.org (worker): Club",
+    ]
+    off = run(folder, "worker", "off", "KIM@example.org")
+    assert off.returncode == 0 and "kim@example.org is turned off." in off.stdout
+    assert "kim@example.org (worker, turned off): Club" in run(folder, "worker", "list").stdout
+    assert "at least one active admin" in one_line_error(
+        run(folder, "worker", "off", "boss@example.org")
+    )
+    assert "no worker with the email nobody@example.org" in one_line_error(
+        run(folder, "worker", "off", "nobody@example.org")
+    )
+    assert run(folder, "worker", "on", "kim@example.org").returncode == 0
+    changed = run(
+        folder, "worker", "password", "kim@example.org", VOICEBOX_WORKER_PASSWORD="another long one"
+    )
+    assert changed.returncode == 0 and "has a new password" in changed.stdout
+    assert "at least 10 characters" in one_line_error(
+        run(folder, "worker", "password", "kim@example.org", VOICEBOX_WORKER_PASSWORD="short")
+    )
+    db = Database(f"sqlite:///{folder / 'voicebox.db'}")
+    assert check_password(db, "kim@example.org", "another long one") is not None
+    assert check_password(db, "kim@example.org", "a long enough password") is None
+    db.dispose()

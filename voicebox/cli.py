@@ -368,13 +368,7 @@ def worker_create(email: str, role: str, groups: tuple[str, ...]) -> None:
         normalize_group_name,
     )
 
-    password = os.environ.get("VOICEBOX_WORKER_PASSWORD")
-    if not password:
-        if not sys.stdin.isatty():
-            raise CommandError(
-                "set VOICEBOX_WORKER_PASSWORD, or run this in a terminal to type one"
-            )
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password()
     for name in groups:
         normalize_group_name(name)  # a bad name is refused before the password is hashed
     database = _ready_database()
@@ -383,6 +377,70 @@ def worker_create(email: str, role: str, groups: tuple[str, ...]) -> None:
     names = [name for group_id, name in list_groups(database) if group_id in ids]
     where = f" in {', '.join(names)}" if names else ""
     click.echo(f"Created {role} {email.strip().lower()}{where}.")
+
+
+def _new_password() -> str:
+    """A password from VOICEBOX_WORKER_PASSWORD, else typed twice in a terminal."""
+    password = os.environ.get("VOICEBOX_WORKER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise CommandError(
+                "set VOICEBOX_WORKER_PASSWORD, or run this in a terminal to type one"
+            )
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@worker.command("list")
+@human_errors
+def worker_list() -> None:
+    """List the workers: email, role, on or off, and their groups."""
+    from voicebox.storage.workers import list_workers
+
+    rows = list_workers(_ready_database())
+    if not rows:
+        click.echo("There are no workers yet.")
+    for row in rows:
+        state = "" if row.active else ", turned off"
+        groups = f": {', '.join(row.groups)}" if row.groups else ""
+        click.echo(f"{row.email} ({row.role}{state}){groups}")
+
+
+@worker.command("off")
+@click.argument("email")
+@human_errors
+def worker_off(email: str) -> None:
+    """Turn a worker's account off: they cannot sign in, and are signed out at once."""
+    from voicebox.storage.workers import set_worker_active, worker_id_for
+
+    database = _ready_database()
+    set_worker_active(database, worker_id_for(database, email), False)
+    click.echo(f"{email.strip().lower()} is turned off.")
+
+
+@worker.command("on")
+@click.argument("email")
+@human_errors
+def worker_on(email: str) -> None:
+    """Turn a worker's account back on."""
+    from voicebox.storage.workers import set_worker_active, worker_id_for
+
+    database = _ready_database()
+    set_worker_active(database, worker_id_for(database, email), True)
+    click.echo(f"{email.strip().lower()} is turned on.")
+
+
+@worker.command("password")
+@click.argument("email")
+@human_errors
+def worker_password(email: str) -> None:
+    """Give a worker a new password (from VOICEBOX_WORKER_PASSWORD, else asked for)."""
+    from voicebox.storage.workers import set_password, worker_id_for
+
+    database = _ready_database()
+    worker_id = worker_id_for(database, email)
+    set_password(database, worker_id, _new_password())
+    click.echo(f"{email.strip().lower()} has a new password. Their other sessions end.")
 
 
 @main.group()

@@ -179,6 +179,16 @@ def set_password(db: Database, worker_id: int, password: str) -> None:
         _existing_worker(session, worker_id).password_hash = password_hash
 
 
+def worker_id_for(db: Database, email: str) -> int:
+    """The id of the worker with this email; WorkerError when there is none."""
+    cleaned = (email or "").strip().lower()
+    with db.read_sessions() as session:
+        found = session.scalar(select(Worker.id).where(Worker.email == cleaned))
+    if found is None:
+        raise WorkerError(f"there is no worker with the email {cleaned}")
+    return found
+
+
 def _existing_worker(session: Session, worker_id: int) -> Worker:
     """The worker with this id, locked for the change; WorkerError when there is none."""
     worker = session.get(Worker, worker_id, with_for_update=True)
