@@ -51,8 +51,15 @@ REPLY_SAMPLES = {
     "count": str(MAX_CHOICES),
     "limit": f"{MAX_ANSWER_CHARS:,}",
     "answer": "School or college",
+    "day": "Monday 7 December",
 }
-REPLY_LONGEST = {**REPLY_SAMPLES, "code": "X" * 32, "answer": "x" * EARLIER_CHARS}
+# The longest day a check-in can open on (storage/schedule.py's day_words).
+REPLY_LONGEST = {
+    **REPLY_SAMPLES,
+    "code": "X" * 32,
+    "answer": "x" * EARLIER_CHARS,
+    "day": "Wednesday 30 September",
+}
 
 
 # A typed topic ("Something else", a `sets_topic` step) in questions is never longer than

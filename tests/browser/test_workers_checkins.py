@@ -16,7 +16,6 @@ from tests.browser.chat_driver import (
 )
 
 PASSWORD = "a long enough password"
-DESKTOP = {"width": 1280, "height": 800}
 ZOOMED = {"width": 640, "height": 400}  # a 1280 x 800 screen at 200%
 INTRO = "We are the Millbrook youth club. We want to hear what you think."
 
@@ -43,12 +42,11 @@ def _sign_in(page, base: str) -> None:
     page.wait_for_url(f"{base}/workers/")
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, ZOOMED], ids=["desktop", "zoom-200"])
-def test_make_a_checkin_by_keyboard(makers, new_context, viewport):
+def test_make_a_checkin_by_keyboard(makers, new_context):
     """From the list to a new check-in by keyboard: mistakes shown and linked, then made;
     closed and opened again. axe finds nothing at any step."""
-    code = "MILL1" if viewport is DESKTOP else "MILL2"
-    page = new_context(viewport=viewport).new_page()
+    code = "MILL1"
+    page = new_context(viewport=ZOOMED).new_page()
     requests, complaints = watch_requests(page)
     _sign_in(page, makers.base)
     tab_to(page, lambda f: f.tag == "a" and f.text == "Make a check-in")
@@ -64,8 +62,8 @@ def test_make_a_checkin_by_keyboard(makers, new_context, viewport):
     page.focus("#intro")
     page.keyboard.type("Please fill in the KPI survey.")
     tab_to(page, lambda f: f.tag == "button" and f.text == "Make the check-in")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     summary = page.locator(".error-summary")
     assert "Choose the questions" in summary.inner_text()
     assert "Make these words easier to read" in summary.inner_text()
@@ -87,12 +85,12 @@ def test_make_a_checkin_by_keyboard(makers, new_context, viewport):
     assert no_sideways_scroll(page)
 
     tab_to(page, lambda f: f.tag == "button" and f.text == "Close it now")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "is closed. Its answers are kept." in page.inner_text("main")
     assert_accessible(page, "after closing it")
-    page.get_by_role("button", name="Open it again").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Open it again").click()
     assert "is open again." in page.inner_text("main")
     assert [url for url in requests if not url.startswith(makers.base)] == []
     assert [c for c in complaints if "status of 400" not in c] == []
@@ -115,16 +113,16 @@ def test_find_a_conversation_with_the_filters(makers, new_context):
     page.goto(f"{makers.base}/workers/checkins/{code}/conversations")
     assert "2 conversations" in page.inner_text("#match-count")
     page.fill("#words", "skate")
-    page.get_by_role("button", name="Find").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Find").click()
     assert page.inner_text("#match-count").startswith("1 conversation matches")
     page.locator("main table").scroll_into_view_if_needed()
     assert_accessible(page, "on the filtered list, scrolled to it")
     assert no_sideways_scroll(page)
     page.fill("#started_from", "2026-03-02")
     page.fill("#started_to", "2026-03-01")
-    page.get_by_role("button", name="Find").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Find").click()
     assert "must be the same as or after" in page.inner_text(".error-summary")
     assert_accessible(page, "with a backwards date range")
     page.locator(".error-summary a").first.click()
@@ -139,7 +137,7 @@ def test_an_admin_shows_what_is_hidden_in_a_conversation(makers, new_context):
     env = {**makers.env, "VOICEBOX_WORKER_PASSWORD": PASSWORD}
     makers.env, saved = env, makers.env
     try:
-        makers.cli("worker", "create", "ada@example.org", "--role", "admin")
+        makers.cli("worker", "create", "reveal-admin@example.org", "--role", "admin")
     finally:
         makers.env = saved
     young = new_context().new_page()
@@ -149,17 +147,17 @@ def test_an_admin_shows_what_is_hidden_in_a_conversation(makers, new_context):
     take(young, "type", "ring me on 07700 900461", True)
     page = new_context(viewport=ZOOMED).new_page()
     page.goto(f"{makers.base}/workers/login")
-    page.fill("#email", "ada@example.org")
+    page.fill("#email", "reveal-admin@example.org")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{makers.base}/workers/")
     page.goto(f"{makers.base}/workers/checkins/{code}/conversations")
-    page.locator("main table a").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main table a").first.click()
     assert "ring me on [phone number]" in page.inner_text("main")
     assert_accessible(page, "on a conversation with details hidden")
-    page.get_by_role("button", name="Show what is hidden").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show what is hidden").click()
     assert "ring me on 07700 900461" in page.inner_text("main")
     assert "Nothing is hidden on this page." in page.inner_text("main")
     assert_accessible(page, "with nothing hidden")
