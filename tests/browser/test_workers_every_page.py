@@ -37,6 +37,9 @@ def test_every_page_passes_axe_at_200_percent(served, new_context, tmp_path):
     one group and the 'not found' page; then desktop pictures of four of them."""
     served.cli("consultation", "create", "EVERY", "--flow", "tops_and_pants", "--title", "All")
     served.cli("group", "add", "Every team", "EVERY")
+    # A code of 32 letters cannot wrap: the list of check-ins is wider than the window.
+    wide = "WIDE" + "X" * 28
+    served.cli("consultation", "create", wide, "--flow", "tops_and_pants", "--title", "Wide")
     env = {**served.env, "VOICEBOX_WORKER_PASSWORD": PASSWORD}
     served.env, saved = env, served.env
     try:
