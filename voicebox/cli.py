@@ -406,16 +406,20 @@ def worker_list() -> None:
         click.echo(f"{row.email} ({row.role}{state}){groups}")
 
 
+def _set_active(email: str, active: bool) -> None:
+    from voicebox.storage.workers import set_worker_active, worker_id_for
+
+    database = _ready_database()
+    set_worker_active(database, worker_id_for(database, email), active)
+    click.echo(f"{email.strip().lower()} is turned {'on' if active else 'off'}.")
+
+
 @worker.command("off")
 @click.argument("email")
 @human_errors
 def worker_off(email: str) -> None:
     """Turn a worker's account off: they cannot sign in, and are signed out at once."""
-    from voicebox.storage.workers import set_worker_active, worker_id_for
-
-    database = _ready_database()
-    set_worker_active(database, worker_id_for(database, email), False)
-    click.echo(f"{email.strip().lower()} is turned off.")
+    _set_active(email, False)
 
 
 @worker.command("on")
@@ -423,11 +427,7 @@ def worker_off(email: str) -> None:
 @human_errors
 def worker_on(email: str) -> None:
     """Turn a worker's account back on."""
-    from voicebox.storage.workers import set_worker_active, worker_id_for
-
-    database = _ready_database()
-    set_worker_active(database, worker_id_for(database, email), True)
-    click.echo(f"{email.strip().lower()} is turned on.")
+    _set_active(email, True)
 
 
 @worker.command("password")

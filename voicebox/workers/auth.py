@@ -8,11 +8,12 @@ import time
 from datetime import timedelta
 from typing import cast
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
+from voicebox.storage.consultations import ConsultationInfo, visible_consultation
 from voicebox.storage.services import Services
 from voicebox.storage.workers import WorkerAccount, get_worker
 
@@ -105,3 +106,11 @@ def mark_seen() -> None:
 def visible_groups(account: WorkerAccount) -> frozenset[int] | None:
     """The groups whose check-ins this worker sees; None for an admin (every one)."""
     return None if account.is_admin else account.group_ids
+
+
+def checkin_or_404(code: str) -> ConsultationInfo:
+    """The check-in with this code if the signed-in worker may see it; any other is 404."""
+    found = visible_consultation(services().database, code, visible_groups(worker()))
+    if found is None:
+        abort(404)
+    return found

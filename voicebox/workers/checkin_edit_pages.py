@@ -16,7 +16,6 @@ from voicebox.storage.consultations import (
     create_consultation,
     set_consultation_open,
     update_consultation,
-    visible_consultation,
 )
 from voicebox.storage.schedule import end_of, first_day, last_day, start_of
 from voicebox.storage.workers import list_groups, set_consultation_group
@@ -109,18 +108,11 @@ def new_checkin() -> ResponseReturnValue:
     return _page(form, None, problem, 400)
 
 
-def _editable(code: str) -> ConsultationInfo:
-    found = visible_consultation(auth.services().database, code, auth.visible_groups(auth.worker()))
-    if found is None:
-        abort(404)
-    return found
-
-
 @blueprint.route("/checkins/<code>/edit", methods=["GET", "POST"])
 @login_required
 def edit_checkin(code: str) -> ResponseReturnValue:
     """Change a check-in's title, group, words and dates (its code and questions stay)."""
-    found = _editable(code)
+    found = auth.checkin_or_404(code)
     form = CheckinForm()
     del form.code, form.flow  # printed posters hold the code; answers need the same questions
     choices = _group_choices()
@@ -165,7 +157,7 @@ def edit_checkin(code: str) -> ResponseReturnValue:
 @login_required
 def checkin_status(code: str, action: str) -> ResponseReturnValue:
     """Close a check-in (its code stops working; answers stay), or open it again."""
-    found = _editable(code)
+    found = auth.checkin_or_404(code)
     CheckinStatusForm()  # the area checks the token before this runs
     try:
         done = set_consultation_open(

@@ -8,7 +8,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are 3.2
 
-from voicebox.storage.consultations import ConsultationInfo, visible_consultation
 from voicebox.storage.conversation_list import (
     PER_PAGE,
     ConversationFilter,
@@ -24,17 +23,9 @@ from voicebox.workers.forms import KIND_WORDS, CheckinStatusForm, ConversationFi
 from voicebox.workers.views import blueprint
 
 
-def _checkin(code: str) -> ConsultationInfo:
-    """The check-in with this code if the worker may see it; any other is not found."""
-    found = visible_consultation(auth.services().database, code, auth.visible_groups(auth.worker()))
-    if found is None:
-        abort(404)
-    return found
-
-
 def _share_page(template: str, code: str) -> ResponseReturnValue:
     """A page showing a check-in's link, QR code and each channel's way in."""
-    found = _checkin(code)
+    found = auth.checkin_or_404(code)
     link = share.join_link(found.code, auth.services().public_url)
     return render_template(
         template,
@@ -57,7 +48,7 @@ def checkin(code: str) -> ResponseReturnValue:
 @login_required
 def qr(code: str, kind: str) -> ResponseReturnValue:
     """The QR code as a file to download, for a slide, a letter or a poster of your own."""
-    found = _checkin(code)
+    found = auth.checkin_or_404(code)
     link = share.join_link(found.code, auth.services().public_url)
     media = "image/svg+xml" if kind == "svg" else "image/png"
     response = Response(share.qr_code(link, kind), mimetype=media)
@@ -92,7 +83,7 @@ def _channel_names() -> list[str]:
 @login_required
 def conversations(code: str) -> ResponseReturnValue:
     """A check-in's conversations, newest first, a page at a time, with filters."""
-    found = _checkin(code)
+    found = auth.checkin_or_404(code)
     groups = auth.visible_groups(auth.worker())
     database = auth.services().database
     form = ConversationFilterForm(request.args)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import threading
 
-from flask import Response, abort
+from flask import Response
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from voicebox.storage.consultations import ConsultationInfo, visible_consultation
+from voicebox.storage.consultations import ConsultationInfo
 from voicebox.storage.export import MEDIA_TYPES, export_chunks, export_filename, export_rows
 from voicebox.storage.reveals import record_reveal
 from voicebox.workers import auth
@@ -26,14 +26,6 @@ from voicebox.workers.views import blueprint
 AT_ONCE = 2
 _running = threading.BoundedSemaphore(AT_ONCE)
 _ROUTE = "/checkins/<code>/export.<any(csv, xlsx, json):fmt>"
-
-
-def _checkin(code: str) -> ConsultationInfo:
-    """The check-in with this code if the worker may see it; any other is not found."""
-    found = visible_consultation(auth.services().database, code, auth.visible_groups(auth.worker()))
-    if found is None:
-        abort(404)
-    return found
 
 
 def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> ResponseReturnValue:
@@ -65,7 +57,7 @@ def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> Res
 @login_required
 def export(code: str, fmt: str) -> ResponseReturnValue:
     """A check-in's answers, one row per answer, with identifying details in free text hidden."""
-    return _download(_checkin(code), fmt, revealed_to=None)
+    return _download(auth.checkin_or_404(code), fmt, revealed_to=None)
 
 
 @blueprint.post(_ROUTE)
@@ -75,4 +67,4 @@ def export_revealed(code: str, fmt: str) -> ResponseReturnValue:
     account = auth.worker()
     if not account.is_admin:
         return error_page(403)
-    return _download(_checkin(code), fmt, revealed_to=account.id)
+    return _download(auth.checkin_or_404(code), fmt, revealed_to=account.id)

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from voicebox.flows import Flow
-from voicebox.storage.consultations import ConsultationInfo, visible_consultation
+from voicebox.storage.consultations import ConsultationInfo
 from voicebox.storage.masking import mask
 from voicebox.storage.results import Bar, Count, Results, ResultsCache
 from voicebox.workers import auth, share
@@ -258,9 +258,7 @@ def _view(code: str) -> tuple[ConsultationInfo, ResultsView]:
     """The check-in and its results, if the worker may see them; any other is not found."""
     services = auth.services()
     groups = auth.visible_groups(auth.worker())
-    found = visible_consultation(services.database, code, groups)
-    if found is None:
-        abort(404)
+    found = auth.checkin_or_404(code)
     flow = services.engine.flows.get(found.flow_id)
     results = _cache().results(services.database, found.code, groups, flow)
     if results is None:
