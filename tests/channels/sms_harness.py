@@ -5,6 +5,7 @@ The fixtures that hand them out (`sms`, `sms_factory`, `fake_twilio`) are in con
 from __future__ import annotations
 
 import base64
+import email.utils
 import itertools
 import json
 import threading
@@ -13,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,7 +27,7 @@ from voicebox.app import build_senders, build_services, create_app
 from voicebox.channels.registry import build_channels
 from voicebox.channels.sms import SmsChannel
 from voicebox.channels.sms.gsm7 import gsm7_length, non_gsm7
-from voicebox.channels.sms.settings import DEFAULT_RATE, SmsSettings
+from voicebox.channels.sms.settings import DEFAULT_RATE, DEFAULT_TIMEOUT, SmsSettings
 from voicebox.settings import Settings
 from voicebox.storage.consultations import create_consultation, ensure_demo
 from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, Participant
@@ -83,6 +85,7 @@ class SmsHarness:
             sender=options.get("sender", SMS_OUR_NUMBER),
             api_url=options.get("api_url", "https://api.twilio.com"),
             rate=options.get("rate", DEFAULT_RATE),
+            timeout=options.get("timeout", DEFAULT_TIMEOUT),
         )
         self.channels = {**build_channels({}), "sms": SmsChannel(self.sms_settings)}
         self.services = build_services(self.settings, self.channels)
@@ -221,41 +224,74 @@ class ReceivedCall:
 
 @dataclass
 class FakeTwilio:
-    """Answers like Twilio's Messages API: scripted answers first, then 201 with a new sid."""
+    """Answers like Twilio's Messages API: scripted answers first, then 201 with a new sid.
+    It keeps the messages it made, and lists them (GET Messages.json, newest first)."""
 
     url: str = ""
     calls: list[ReceivedCall] = field(default_factory=list)
-    script: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
+    script: list[tuple[int, dict[str, str], Any, bool]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    lookups: list[dict[str, list[str]]] = field(default_factory=list)  # GET queries
+    slow: float = 0.0  # seconds to wait before answering a POST (after making the message)
     lock: threading.Lock = field(default_factory=threading.Lock)
     sids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def answer(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        """Queue the next answer: status, JSON body, headers."""
-        self.script.append((status, headers or {}, body))
+    def answer(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        made: bool = False,
+    ) -> None:
+        """Queue the next answer: status, JSON body, headers; `made`: the message is made
+        all the same (Twilio took it, then the answer failed)."""
+        self.script.append((status, headers or {}, body, made))
+
+    def _make(self, call: ReceivedCall) -> dict[str, Any]:
+        sid = f"SM{next(self.sids):032x}"
+        message = {
+            "sid": sid,
+            "status": "queued",
+            "to": call.field("To"),
+            "from": call.field("From"),
+            "messaging_service_sid": call.field("MessagingServiceSid"),
+            "body": call.field("Body"),
+            "num_segments": "1",
+            "account_sid": call.path.split("/")[3],
+            "date_created": email.utils.format_datetime(datetime.now(UTC)),
+            "error_code": None,
+            "error_message": None,
+        }
+        self.messages.append(message)
+        return message
 
     def next_answer(self, call: ReceivedCall) -> tuple[int, dict[str, str], Any]:
         """The scripted answer, else a Twilio-like 201 for the message."""
         with self.lock:
             self.calls.append(call)
             if self.script:
-                return self.script.pop(0)
-            sid = f"SM{next(self.sids):032x}"
-        return (
-            201,
-            {},
-            {
-                "sid": sid,
-                "status": "queued",
-                "to": call.field("To"),
-                "from": call.field("From"),
-                "messaging_service_sid": call.field("MessagingServiceSid"),
-                "body": call.field("Body"),
-                "num_segments": "1",
-                "account_sid": call.path.split("/")[3],
-                "error_code": None,
-                "error_message": None,
-            },
-        )
+                status, headers, body, made = self.script.pop(0)
+                if made:
+                    self._make(call)
+                return status, headers, body
+            return 201, {}, self._make(call)
+
+    def listing(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """GET Messages.json: the messages made, newest first, filtered by To and From."""
+        wanted = {name: values[0] for name, values in query.items() if name in ("To", "From")}
+        with self.lock:
+            found = [
+                m
+                for m in reversed(self.messages)
+                if all(m[name.lower()] == value for name, value in wanted.items())
+            ]
+        size = int(query.get("PageSize", ["50"])[0])
+        return {"messages": found[:size], "page": 0, "page_size": size, "next_page_uri": None}
+
+    def sent_bodies(self) -> list[str]:
+        """The bodies of every message Twilio made, oldest first."""
+        with self.lock:
+            return [m["body"] for m in self.messages]
 
 
 def twilio_error(code: int, status: int) -> dict[str, Any]:
@@ -287,6 +323,20 @@ def fake_twilio_server() -> Iterator[FakeTwilio]:
                 at=time.monotonic(),
             )
             status, headers, body = fake.next_answer(call)
+            if fake.slow:
+                time.sleep(fake.slow)
+            self._answer(status, headers, body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            path, _, query = self.path.partition("?")
+            with fake.lock:
+                fake.lookups.append(parse_qs(query))
+            if not path.endswith("/Messages.json"):
+                self._answer(404, {}, twilio_error(20404, 404))
+                return
+            self._answer(200, {}, fake.listing(parse_qs(query)))
+
+        def _answer(self, status: int, headers: dict[str, str], body: Any) -> None:
             data = json.dumps(body).encode() if body is not None else b""
             self.send_response(status)
             for name, value in headers.items():

@@ -22,7 +22,7 @@ from voicebox.bot.replies import (
 from voicebox.bot.results import TurnResult
 from voicebox.channels.sms.gsm7 import gsm7_length, non_gsm7, segment_count, to_gsm7
 from voicebox.channels.sms.packing import render_segments
-from voicebox.channels.sms.sender import RateLimit, failure_from_response, parse_retry_after
+from voicebox.channels.sms.sender import failure_from_response, parse_retry_after
 from voicebox.channels.sms.settings import SmsSettings
 from voicebox.channels.sms.webhook import (
     InvalidRequest,
@@ -473,57 +473,6 @@ RETRY_AFTER_CASES = [
 def test_parse_retry_after(label, value, expected):
     """Retry-After in seconds or as an HTTP date."""
     assert parse_retry_after(value, now=NOW) == expected
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
-
-
-RATE_CASES = [
-    ("1 a second, three single messages", 1.0, [1, 1, 1], [1.0, 1.0]),
-    ("a two-segment message holds the next for two seconds", 1.0, [2, 1], [2.0]),
-    ("4 a second", 4.0, [1, 1, 1], [0.25, 0.25]),
-    ("first send never waits", 0.5, [1], []),
-]
-
-
-@pytest.mark.parametrize(
-    ("label", "rate", "segments", "sleeps"), RATE_CASES, ids=[c[0] for c in RATE_CASES]
-)
-def test_rate_limit(label, rate, segments, sleeps):
-    """Sends are spaced so no more than `rate` segments go out a second."""
-    time = FakeClock()
-    limit = RateLimit(rate, clock=time.clock, sleep=time.sleep)
-    for count in segments:
-        limit.wait(count)
-    assert time.slept == sleeps
-
-
-def test_rate_limit_does_not_wait_after_a_quiet_spell():
-    """Time already passed counts: no wait after a long gap."""
-    time = FakeClock()
-    limit = RateLimit(1.0, clock=time.clock, sleep=time.sleep)
-    limit.wait(1)
-    time.now += 10
-    assert limit.wait(1) == 0
-    assert time.slept == []
-
-
-def test_rate_limit_refuses_zero():
-    """A rate of zero would never send."""
-    with pytest.raises(ValueError):
-        RateLimit(0)
 
 
 RATE_SETTING_CASES = [

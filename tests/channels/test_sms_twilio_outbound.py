@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.channels.sms_harness import twilio_error
 from voicebox.bot.messages import ChoiceOption, OutboundMessage, utcnow
-from voicebox.channels.sms.sender import RateLimit, TwilioSender
+from voicebox.channels.sms.sender import TwilioSender
 from voicebox.channels.sms.settings import SmsSettings
 from voicebox.storage import outbox
 from voicebox.storage.dispatcher import Backoff, Dispatcher, SendFailed
@@ -122,24 +122,11 @@ def test_unreachable_twilio_is_retried(fake_twilio):
     assert caught.value.retry
 
 
-def test_rate_limit_spaces_real_requests(fake_twilio):
-    """At 10 segments a second, four messages take at least 0.3 s on the wire."""
-    sender = _sender(fake_twilio, rate=10.0)
-    for _ in range(4):
-        sender.send(TO, OutboundMessage("Hi"))
-    times = [call.at for call in fake_twilio.calls]
-    assert times[-1] - times[0] >= 0.3 - 0.01
-
-
-def test_long_message_counts_its_segments(fake_twilio):
-    """A 300-character message is two segments: the next send waits twice as long."""
-    slept: list[float] = []
-    clock = [0.0]
-    limit = RateLimit(1.0, clock=lambda: clock[0], sleep=slept.append)
-    sender = _sender(fake_twilio, limit=limit)
-    sender.send(TO, OutboundMessage("a" * 300))
-    sender.send(TO, OutboundMessage("b"))
-    assert slept == [2.0]
+def test_a_long_message_counts_its_segments(fake_twilio):
+    """A 300-character message is two segments of the rate; a short one is one."""
+    sender = _sender(fake_twilio)
+    assert sender.units(OutboundMessage("a" * 300)) == 2
+    assert sender.units(OutboundMessage("b")) == 1
 
 
 def test_repr_hides_the_token(fake_twilio):
@@ -167,7 +154,7 @@ def _row(sms: Any, row_id: int) -> Any:
 def _dispatcher(sms: Any, backoff: Backoff | None = None) -> Dispatcher:
     senders = sms.senders()
     assert set(senders) == {"sms"}
-    senders["sms"].limit = RateLimit(1000.0)  # the default 1 a second would only slow tests
+    senders["sms"].rate = 1000.0  # the default 1 a second would only slow tests
     return Dispatcher(sms.services.database, senders, backoff=backoff)
 
 
@@ -184,8 +171,8 @@ def test_rate_comes_from_the_environment(sms_factory, monkeypatch):
     """VOICEBOX_TWILIO_RATE sets segments a second for the sender; unset, it is 1."""
     monkeypatch.setenv("VOICEBOX_TWILIO_RATE", "5")
     rate = SmsSettings.from_env(os.environ).rate
-    assert sms_factory(rate=rate).senders()["sms"].limit.rate == 5.0
-    assert sms_factory().senders()["sms"].limit.rate == 1.0
+    assert sms_factory(rate=rate).senders()["sms"].rate == 5.0
+    assert sms_factory().senders()["sms"].rate == 1.0
 
 
 def test_429_then_success(sms_factory, fake_twilio):
@@ -289,3 +276,115 @@ def test_status_callback_updates_what_the_sender_sent(sms_factory, fake_twilio):
         )
         assert response.status_code == 204
     assert _row(sms, row_id).delivery_status == "delivered"
+
+
+# -- a send in doubt: asked before sending again ----------------------------------------------
+
+
+def test_a_500_after_twilio_made_the_message_is_not_sent_twice(sms_factory, fake_twilio):
+    """Twilio made the message, then answered 500: the row is in doubt, and the next try
+    finds the message in Twilio's list and keeps its sid instead of sending it again."""
+    sms = sms_factory(api_url=fake_twilio.url)
+    row_id = _queue(sms)
+    fake_twilio.answer(500, twilio_error(20500, 500), made=True)
+    dispatcher = _dispatcher(sms, Backoff(first=1.0))
+    now = utcnow()
+    dispatcher.run_once(now)
+    row = _row(sms, row_id)
+    assert row.status == "queued" and row.in_doubt
+    dispatcher.run_once(now + timedelta(minutes=5))
+    row = _row(sms, row_id)
+    assert row.status == "sent" and not row.in_doubt
+    assert row.provider_id == fake_twilio.messages[0]["sid"]
+    assert fake_twilio.sent_bodies() == ["You said, we did: the bus is now on time."]
+    assert len(fake_twilio.lookups) == 1
+    assert fake_twilio.lookups[0]["To"] == [sms.number]
+
+
+def test_a_timeout_is_in_doubt_and_looked_up(sms_factory, fake_twilio):
+    """Twilio took the message but answered after our timeout: it is not sent again."""
+    sms = sms_factory(api_url=fake_twilio.url, timeout=0.5)
+    row_id = _queue(sms)
+    fake_twilio.slow = 1.0
+    dispatcher = _dispatcher(sms, Backoff(first=1.0))
+    now = utcnow()
+    dispatcher.run_once(now)
+    row = _row(sms, row_id)
+    assert row.status == "queued" and row.in_doubt and "no answer" in row.last_error
+    fake_twilio.slow = 0.0
+    dispatcher.run_once(now + timedelta(minutes=5))
+    assert _row(sms, row_id).status == "sent"
+    assert len(fake_twilio.sent_bodies()) == 1
+
+
+def test_in_doubt_but_not_found_is_sent_once(sms_factory, fake_twilio):
+    """The lost answer was Twilio's refusal: nothing in its list, so the message goes now."""
+    sms = sms_factory(api_url=fake_twilio.url)
+    row_id = _queue(sms)
+    fake_twilio.answer(503, None)  # made=False: Twilio never made it
+    dispatcher = _dispatcher(sms, Backoff(first=1.0))
+    now = utcnow()
+    dispatcher.run_once(now)
+    dispatcher.run_once(now + timedelta(minutes=5))
+    assert _row(sms, row_id).status == "sent"
+    assert len(fake_twilio.lookups) == 1
+    assert len(fake_twilio.sent_bodies()) == 1
+
+
+def test_unreachable_twilio_is_not_in_doubt(sms_factory):
+    """Nothing listening: Twilio never saw it, so there is nothing to ask about."""
+    sms = sms_factory(api_url="http://127.0.0.1:9")
+    row_id = _queue(sms)
+    _dispatcher(sms).run_once(utcnow())
+    row = _row(sms, row_id)
+    assert row.status == "queued" and not row.in_doubt
+
+
+def test_the_same_words_sent_before_are_not_taken_for_this_message(sms_factory, fake_twilio):
+    """Two report-backs with the same words: the first one's sid is not the second's."""
+    sms = sms_factory(api_url=fake_twilio.url)
+    first = _queue(sms)
+    dispatcher = _dispatcher(sms, Backoff(first=1.0))
+    dispatcher.run_once(utcnow())
+    second = _queue(sms)
+    fake_twilio.answer(503, None)
+    now = utcnow()
+    dispatcher.run_once(now)
+    dispatcher.run_once(now + timedelta(minutes=5))
+    assert _row(sms, second).status == "sent"
+    assert _row(sms, second).provider_id != _row(sms, first).provider_id
+    assert len(fake_twilio.sent_bodies()) == 2
+
+
+def test_a_claim_that_ran_out_is_in_doubt(sms_factory, fake_twilio):
+    """A process died while sending (its row is still `sending`): once the lease has run
+    out, another dispatcher takes it, asks Twilio first, and does not send it again."""
+    sms = sms_factory(api_url=fake_twilio.url, timeout=2.0)
+    row_id = _queue(sms)
+    dispatcher = _dispatcher(sms)
+    now = utcnow()
+    claim = dispatcher._claim(now)  # what a process does just before it sends, then dies
+    assert claim is not None and claim.id == row_id
+    sms.senders()["sms"].send(claim.address, claim.message)  # it reached Twilio
+    assert _row(sms, row_id).status == "sending"
+    assert dispatcher.run_once(now + timedelta(seconds=10)) == 0  # the lease holds
+    assert dispatcher.run_once(now + timedelta(seconds=18)) == 1  # 2 s timeout + 15 s
+    row = _row(sms, row_id)
+    assert row.status == "sent" and row.attempts == 2
+    assert len(fake_twilio.sent_bodies()) == 1
+
+
+def test_a_late_finish_does_not_undo_another_claim(sms_factory, fake_twilio):
+    """A process whose lease ran out cannot mark the row: the row is another's now."""
+    sms = sms_factory(api_url=fake_twilio.url)
+    row_id = _queue(sms)
+    dispatcher = _dispatcher(sms)
+    now = utcnow()
+    late = dispatcher._claim(now)
+    assert late is not None
+    later = dispatcher._claim(now + timedelta(minutes=1))
+    assert later is not None and later.token == late.token + 1
+    dispatcher._finish(late, status="failed", error="too late")
+    assert _row(sms, row_id).status == "sending"
+    dispatcher._finish(later, status="sent", provider_id="SM" + "f" * 32)
+    assert _row(sms, row_id).status == "sent"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import and_, false, func, or_, select, update
 
@@ -16,6 +17,7 @@ from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.database import Database
 from voicebox.storage.models import OutboxMessage, Participant, table
 from voicebox.storage.outbox import STOPPED, message_from_json
+from voicebox.storage.rate_limits import hold, take_slot
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +26,50 @@ _participants = table(Participant)
 
 
 class SendFailed(Exception):
-    """A sender could not deliver. `retry` says whether trying later may work."""
+    """A sender could not deliver. `retry` says whether trying later may work; `in_doubt`
+    that the provider may have taken the message all the same (a timeout, a lost answer)."""
 
     def __init__(
-        self, reason: str, retry: bool = True, opted_out: bool = False, wait: float | None = None
+        self,
+        reason: str,
+        retry: bool = True,
+        opted_out: bool = False,
+        wait: float | None = None,
+        in_doubt: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry = retry and not opted_out
         self.opted_out = opted_out  # the provider says this person unsubscribed
         self.wait = wait  # seconds the provider asked us to wait (Retry-After)
+        self.in_doubt = in_doubt
 
 
 class Sender(Protocol):
-    """What a channel plugs into the dispatcher."""
+    """What a channel plugs into the dispatcher. It may also have `timeout` (the most
+    seconds one send can take; the claim's lease is sized from it), and be Paced or
+    Searchable (below)."""
 
     def send(self, address: str, message: OutboundMessage) -> str | None:
         """Deliver one message; return the provider's id; raise SendFailed when it fails."""
+
+
+@runtime_checkable
+class Paced(Protocol):
+    """A sender whose provider takes at most `rate` units a second (held across processes)."""
+
+    rate: float
+
+    def units(self, message: OutboundMessage) -> int:
+        """How many units this message costs (an SMS: its segments)."""
+
+
+@runtime_checkable
+class Searchable(Protocol):
+    """A sender that can ask its provider whether a message already reached it."""
+
+    def lookup(self, address: str, message: OutboundMessage, since: datetime) -> list[str]:
+        """The provider's ids of this message to this address made since then (newest first)."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +87,35 @@ class Backoff:
         return base * random.uniform(0.8, 1.2)
 
 
+DEFAULT_TIMEOUT = 30.0  # seconds, for a sender that does not say how long a send can take
+LEASE_MARGIN = 15.0  # a claim lasts the sender's timeout and this, then others may take it
+
+
+def lease_seconds(sender: Sender) -> float:
+    """How long a claim on a row lasts: the sender's own timeout and a margin."""
+    return float(getattr(sender, "timeout", DEFAULT_TIMEOUT)) + LEASE_MARGIN
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One outbox row this process has claimed, until its lease ends."""
+
+    id: int
+    channel: str
+    address: Any  # a str; None for an alert to a webhook, whose sender has its own address
+    message: OutboundMessage
+    participant_id: int | None
+    opted_out: bool
+    token: int  # the row's attempts after the claim: a later claim by anyone changes it
+    in_doubt: bool  # an earlier send may have reached the provider
+    created_at: datetime
+    wait: float  # seconds until the provider's rate limit lets it go
+
+
 class Dispatcher:
-    """Drains the outbox: claims due messages, sends them, retries with backoff."""
+    """Drains the outbox: claims one due message just before sending it, sends it, and
+    retries with backoff. Several processes may run one each: a claim is a lease, sized
+    from the sender's timeout, so a process that dies has its row taken back soon after."""
 
     def __init__(
         self,
@@ -67,113 +123,182 @@ class Dispatcher:
         senders: Mapping[str, Sender],
         backoff: Backoff | None = None,
         batch: int = 50,
-        stale_after: timedelta = timedelta(minutes=10),
     ) -> None:
         self.database = database
         self.senders = dict(senders)
         self.backoff = backoff or Backoff()
         self.batch = batch
-        self.stale_after = stale_after
+        self._stop = threading.Event()
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Send what is due now; return how many messages were tried."""
-        now = now or utcnow()
+        """Send what is due (at most `batch` messages); return how many were tried."""
         tried = 0
-        unsubscribed: set[int] = set()  # people the provider said left, during this batch
-        for row in self._claim(now):
+        while tried < self.batch and not self._stop.is_set():
+            claim = self._claim(now or utcnow())
+            if claim is None:
+                break
             tried += 1
-            if row.participant_id is not None and row.participant_id in unsubscribed:
-                self._finish(row.id, status="cancelled", error="the person unsubscribed")
-                continue
-            if self._deliver(row, now):
-                unsubscribed.add(row.participant_id)
+            self._deliver(claim, now or utcnow())
         return tried
 
-    def _claim(self, now: datetime) -> Sequence[Any]:
+    def _claim(self, now: datetime) -> Claim | None:
         channels = list(self.senders)
         if not channels:
-            return []
-        stale = now - self.stale_after
+            return None
         due = and_(_outbox.c.status == "queued", _outbox.c.next_attempt_at <= now)
-        stuck = and_(_outbox.c.status == "sending", _outbox.c.next_attempt_at <= stale)
+        lapsed = and_(_outbox.c.status == "sending", _outbox.c.next_attempt_at <= now)
         with self.database.transaction() as conn:
-            rows = conn.execute(
+            row = conn.execute(
                 select(
                     _outbox.c.id,
                     _outbox.c.channel,
                     _outbox.c.body,
+                    _outbox.c.status,
                     _outbox.c.attempts,
+                    _outbox.c.in_doubt,
+                    _outbox.c.created_at,
                     _outbox.c.participant_id,
                     # An alert to a worker has its own address and no young person.
                     func.coalesce(_outbox.c.address, _participants.c.address).label("address"),
                     func.coalesce(_participants.c.opted_out, false()).label("opted_out"),
                 )
                 .outerjoin(_participants, _participants.c.id == _outbox.c.participant_id)
-                .where(or_(due, stuck), _outbox.c.channel.in_(channels))
+                .where(or_(due, lapsed), _outbox.c.channel.in_(channels))
                 .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
-                .limit(self.batch)
+                .limit(1)
                 .with_for_update(skip_locked=True, of=_outbox)
-            ).all()
-            if rows:
-                conn.execute(
-                    update(_outbox)
-                    .where(_outbox.c.id.in_([r.id for r in rows]))
-                    .values(status="sending", next_attempt_at=now, attempts=_outbox.c.attempts + 1)
-                )
-        return rows
-
-    def _deliver(self, row, now: datetime) -> bool:  # noqa: ANN001 - a result row
-        """Send one claimed message; True when the provider says the person unsubscribed."""
-        attempts = row.attempts + 1
-        if row.opted_out:
-            self._finish(row.id, status="cancelled", error=STOPPED)
-            return False
-        sender = self.senders[row.channel]
-        try:
-            provider_id = sender.send(row.address, message_from_json(row.body))
-        except SendFailed as failure:
-            self._failed(row, attempts, failure, now)
-            return failure.opted_out
-        except Exception as exc:  # a sender bug must not stop the dispatcher
-            log.exception("sender for %s failed on outbox message %s", row.channel, row.id)
-            self._failed(row, attempts, SendFailed(exc.__class__.__name__), now)
-            return False
-        self._finish(row.id, status="sent", provider_id=provider_id, sent_at=utcnow())
-        return False
-
-    def _failed(self, row, attempts: int, failure: SendFailed, now: datetime) -> None:  # noqa: ANN001
-        log.warning(
-            "outbox message %s on %s failed (attempt %s): %s",
-            row.id,
-            row.channel,
-            attempts,
-            failure.reason,
-        )
-        if failure.opted_out and row.participant_id is not None:
-            with self.database.transaction() as conn:
-                conn.execute(
-                    update(_participants)
-                    .where(_participants.c.id == row.participant_id)
-                    .values(opted_out=True, updated_at=now)
-                )
-        if not failure.retry or attempts >= self.backoff.max_attempts:
-            self._finish(row.id, status="failed", error=failure.reason)
-            return
-        wait = max(failure.wait or 0.0, self.backoff.delay(attempts))
-        with self.database.transaction() as conn:
+            ).first()
+            if row is None:
+                return None
+            sender = self.senders[row.channel]
+            message = message_from_json(row.body)
+            # A lease that ran out on a row being sent: that send may have reached them.
+            in_doubt = bool(row.in_doubt) or row.status == "sending"
+            wait = 0.0
+            if isinstance(sender, Paced) and not row.opted_out:
+                wait = take_slot(conn, row.channel, sender.rate, sender.units(message))
+            lease = timedelta(seconds=wait + lease_seconds(sender))
             conn.execute(
                 update(_outbox)
                 .where(_outbox.c.id == row.id)
                 .values(
+                    status="sending",
+                    next_attempt_at=now + lease,
+                    attempts=row.attempts + 1,
+                    in_doubt=in_doubt,
+                )
+            )
+        if row.status == "sending":
+            log.warning("outbox message %s: its claim ran out; taken back", row.id)
+        return Claim(
+            id=row.id,
+            channel=row.channel,
+            address=row.address,
+            message=message,
+            participant_id=row.participant_id,
+            opted_out=bool(row.opted_out),
+            token=row.attempts + 1,
+            in_doubt=in_doubt,
+            created_at=row.created_at,
+            wait=wait,
+        )
+
+    def _deliver(self, claim: Claim, now: datetime) -> None:
+        """Send one claimed message (asking the provider first when a send is in doubt)."""
+        if claim.opted_out:
+            self._finish(claim, status="cancelled", error=STOPPED)
+            return
+        if claim.wait > 0 and self._stop.wait(claim.wait):
+            self._release(claim)  # stopping: another process, or the next start, sends it
+            return
+        sender = self.senders[claim.channel]
+        try:
+            if claim.in_doubt and isinstance(sender, Searchable):
+                found = self._already_sent(claim, sender)
+                if found is not None:
+                    log.info("outbox message %s had reached the provider: not sent again", claim.id)
+                    self._finish(claim, status="sent", provider_id=found, sent_at=utcnow())
+                    return
+            provider_id = sender.send(claim.address, claim.message)
+        except SendFailed as failure:
+            self._failed(claim, failure, now)
+            return
+        except Exception as exc:  # a sender bug must not stop the dispatcher
+            log.exception("sender for %s failed on outbox message %s", claim.channel, claim.id)
+            self._failed(claim, SendFailed(exc.__class__.__name__), now)
+            return
+        self._finish(claim, status="sent", provider_id=provider_id, sent_at=utcnow())
+
+    def _already_sent(self, claim: Claim, sender: Searchable) -> str | None:
+        """The provider's id for this message if an earlier send reached it, else None."""
+        ids = [i[:64] for i in sender.lookup(claim.address, claim.message, claim.created_at)]
+        if not ids:
+            return None
+        with self.database.reading() as conn:
+            taken = set(
+                conn.execute(
+                    select(_outbox.c.provider_id).where(
+                        _outbox.c.channel == claim.channel, _outbox.c.provider_id.in_(ids)
+                    )
+                ).scalars()
+            )
+        # The same words may have gone to them for another row: that one is not this one's.
+        return next((i for i in reversed(ids) if i not in taken), None)
+
+    def _failed(self, claim: Claim, failure: SendFailed, now: datetime) -> None:
+        log.warning(
+            "outbox message %s on %s failed (attempt %s): %s",
+            claim.id,
+            claim.channel,
+            claim.token,
+            failure.reason,
+        )
+        with self.database.transaction() as conn:
+            if failure.opted_out and claim.participant_id is not None:
+                conn.execute(
+                    update(_participants)
+                    .where(_participants.c.id == claim.participant_id)
+                    .values(opted_out=True, updated_at=now)
+                )
+            if failure.wait and isinstance(self.senders[claim.channel], Paced):
+                hold(conn, claim.channel, time.time() + failure.wait)  # for every process
+        if not failure.retry or claim.token >= self.backoff.max_attempts:
+            self._finish(claim, status="failed", error=failure.reason)
+            return
+        wait = max(failure.wait or 0.0, self.backoff.delay(claim.token))
+        with self.database.transaction() as conn:
+            conn.execute(
+                update(_outbox)
+                .where(self._still_mine(claim))
+                .values(
                     status="queued",
                     last_error=failure.reason[:500],
                     next_attempt_at=now + timedelta(seconds=wait),
+                    in_doubt=failure.in_doubt,
                 )
+            )
+
+    @staticmethod
+    def _still_mine(claim: Claim) -> Any:
+        """The row, while no one else has claimed it since (its attempts are the token)."""
+        return and_(
+            _outbox.c.id == claim.id,
+            _outbox.c.status == "sending",
+            _outbox.c.attempts == claim.token,
+        )
+
+    def _release(self, claim: Claim) -> None:
+        """Give a claimed row back, unsent and uncounted, to be sent at once by anyone."""
+        with self.database.transaction() as conn:
+            conn.execute(
+                update(_outbox)
+                .where(self._still_mine(claim))
+                .values(status="queued", next_attempt_at=utcnow(), attempts=claim.token - 1)
             )
 
     def _finish(
         self,
-        outbox_id: int,
+        claim: Claim,
         status: str,
         error: str | None = None,
         provider_id: str | None = None,
@@ -186,11 +311,16 @@ class Dispatcher:
             values["provider_id"] = provider_id[:64]
         if sent_at is not None:
             values["sent_at"] = sent_at
+        if status == "sent":
+            values["in_doubt"] = False
         with self.database.transaction() as conn:
-            conn.execute(update(_outbox).where(_outbox.c.id == outbox_id).values(**values))
+            done = conn.execute(update(_outbox).where(self._still_mine(claim)).values(**values))
+        if not done.rowcount:
+            log.warning("outbox message %s: its claim ran out before it was done", claim.id)
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
         """Keep draining until `stop` is set; errors are logged, never fatal."""
+        self._stop = stop
         while not stop.is_set():
             try:
                 tried = self.run_once()

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -268,6 +270,19 @@ class OutboxMessage(Base):
     # failed, canceled); it only moves forward. The provider's error code, if any.
     delivery_status: Mapped[str | None] = mapped_column(String(12), default=None)
     delivery_error: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The send may have reached the provider (a timeout, a lost answer, a process that died
+    # mid-send): ask the provider before sending again. While `sending`, next_attempt_at is
+    # the end of the claim's lease.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class RateLimit(Base):
+    """When a provider's next send may go, shared by every process (one row per limit)."""
+
+    __tablename__ = "rate_limits"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
 
 
 class Worker(Base):

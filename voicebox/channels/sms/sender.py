@@ -6,53 +6,26 @@ import base64
 import email.utils
 import json
 import math
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.channels.sms.gsm7 import segment_count, to_gsm7
-from voicebox.channels.sms.settings import DEFAULT_API_URL, DEFAULT_RATE, SmsSettings
+from voicebox.channels.sms.settings import (
+    DEFAULT_API_URL,
+    DEFAULT_RATE,
+    DEFAULT_TIMEOUT,
+    SmsSettings,
+)
 from voicebox.storage.dispatcher import SendFailed
 
 CHANNEL = "sms"
 MAX_OUTBOUND_CHARS = 1_600  # the Messages API refuses longer bodies
 OPTED_OUT_CODE = 21610  # Twilio: the recipient replied STOP to this sender
 STATUS_PATH = "/sms/twilio/status"
-
-
-class RateLimit:
-    """Spaces sends so that at most `rate` segments go out a second (safe across threads)."""
-
-    def __init__(
-        self,
-        rate: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if not rate > 0:
-            raise ValueError("the rate must be above zero")
-        self.rate = rate
-        self._clock = clock
-        self._sleep = sleep
-        self._next = -math.inf
-        self._lock = threading.Lock()
-
-    def wait(self, segments: int = 1) -> float:
-        """Wait until these segments may go; return how long that was, in seconds."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next)
-            self._next = start + max(1, segments) / self.rate
-        delay = start - now
-        if delay > 0:
-            self._sleep(delay)
-        return delay
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -84,8 +57,10 @@ def failure_from_response(status: int, body: bytes, retry_after: str | None = No
     said = f"Twilio answered {status}" + (f" with error {code}" if code else "")
     if code == OPTED_OUT_CODE:
         return SendFailed(f"{said}: the person has unsubscribed", retry=False, opted_out=True)
-    if status == 429 or status >= 500:
+    if status == 429:
         return SendFailed(said, retry=True, wait=parse_retry_after(retry_after))
+    if status >= 500:  # Twilio may have made the message before it failed: ask first
+        return SendFailed(said, retry=True, wait=parse_retry_after(retry_after), in_doubt=True)
     return SendFailed(said, retry=False)  # other 4xx: trying again will not help
 
 
@@ -97,7 +72,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 class TwilioSender:
-    """Sends outbox messages through Twilio's Messages API, at most `rate` segments a second."""
+    """Sends outbox messages through Twilio's Messages API. The dispatcher keeps to `rate`
+    segments a second across every process, and asks `lookup` before sending again a
+    message whose first send may have reached Twilio."""
 
     def __init__(
         self,
@@ -107,8 +84,7 @@ class TwilioSender:
         api_url: str = DEFAULT_API_URL,
         status_callback: str | None = None,
         rate: float = DEFAULT_RATE,
-        timeout: float = 15.0,
-        limit: RateLimit | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
@@ -116,7 +92,7 @@ class TwilioSender:
         self.sender = sender
         self.status_callback = status_callback
         self.timeout = timeout
-        self.limit = limit or RateLimit(rate)
+        self.rate = rate
         self._opener = urllib.request.build_opener(_NoRedirects())
 
     def __repr__(self) -> str:
@@ -133,40 +109,87 @@ class TwilioSender:
             fields["StatusCallback"] = self.status_callback
         return fields
 
+    def units(self, message: OutboundMessage) -> int:
+        """The message's SMS segments: what Twilio's rate counts."""
+        return segment_count(outbound_body(message))
+
     def send(self, address: str, message: OutboundMessage) -> str | None:
         """Send one message; return Twilio's message sid; raise SendFailed when it fails."""
         fields = self.fields(address, message)
         if not fields["Body"]:
             raise SendFailed("there is nothing to send", retry=False)
-        self.limit.wait(segment_count(fields["Body"]))
-        call = urllib.request.Request(
-            self.url,
-            data=urlencode(fields).encode("utf-8"),
-            method="POST",
-            headers={
-                "Authorization": self._authorization,
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/json",
-                "User-Agent": "voicebox",
-            },
-        )
-        try:
-            with self._opener.open(call, timeout=self.timeout) as answer:
-                payload = answer.read()
-        except urllib.error.HTTPError as error:
-            with error:
-                body = error.read()
-            raise failure_from_response(
-                error.code, body, error.headers.get("Retry-After")
-            ) from None
-        except (OSError, ValueError) as error:  # refused, reset, timed out, bad URL
-            raise SendFailed(f"could not reach Twilio: {type(error).__name__}") from None
+        payload = self._call(self.url, urlencode(fields).encode("utf-8"))
         try:
             sid = json.loads(payload or b"{}").get("sid")
         except (ValueError, AttributeError):
             sid = None
         # Twilio took the message: a retry would send it twice, so no sid is still a success.
         return sid[:64] if isinstance(sid, str) and sid else None
+
+    def lookup(self, address: str, message: OutboundMessage, since: datetime) -> list[str]:
+        """Sids of messages with these words to this number made since then, newest first."""
+        fields = self.fields(address, message)
+        query = {"To": fields["To"], "PageSize": "50"}
+        if "From" in fields:
+            query["From"] = fields["From"]
+        payload = self._call(f"{self.url}?{urlencode(query)}")
+        try:
+            listed = json.loads(payload or b"{}").get("messages") or []
+        except (ValueError, AttributeError):
+            raise SendFailed("Twilio's list of messages could not be read") from None
+        earliest = since.replace(tzinfo=since.tzinfo or UTC) - CLOCK_SKEW
+        found = []
+        for item in listed:
+            if not isinstance(item, dict) or item.get("body") != fields["Body"]:
+                continue
+            made = _twilio_time(item.get("date_created"))
+            sid = item.get("sid")
+            if isinstance(sid, str) and sid and made is not None and made >= earliest:
+                found.append(sid)
+        return found
+
+    def _call(self, url: str, data: bytes | None = None) -> bytes:
+        """One call to the API (POST with data, else GET); its answer, or SendFailed."""
+        headers = {
+            "Authorization": self._authorization,
+            "Accept": "application/json",
+            "User-Agent": "voicebox",
+        }
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        call = urllib.request.Request(
+            url, data=data, method="POST" if data is not None else "GET", headers=headers
+        )
+        try:
+            with self._opener.open(call, timeout=self.timeout) as answer:
+                return answer.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                body = error.read()
+            raise failure_from_response(
+                error.code, body, error.headers.get("Retry-After")
+            ) from None
+        except urllib.error.URLError as error:  # refused, no route: Twilio never saw it
+            raise SendFailed(f"could not reach Twilio: {type(error.reason).__name__}") from None
+        except (OSError, ValueError) as error:
+            # Timed out or cut off after the request went: Twilio may have taken it.
+            raise SendFailed(
+                f"no answer from Twilio: {type(error).__name__}", in_doubt=True
+            ) from None
+
+
+CLOCK_SKEW = timedelta(minutes=5)  # Twilio's clock against ours, when matching a lookup
+
+
+def _twilio_time(value: object) -> datetime | None:
+    """A date_created from Twilio's API (RFC 2822), as an aware datetime."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def outbound_body(message: OutboundMessage) -> str:
@@ -185,4 +208,5 @@ def build_sender(settings: SmsSettings, public_url: str | None) -> TwilioSender 
         api_url=settings.api_url,
         status_callback=f"{public_url.rstrip('/')}{STATUS_PATH}" if public_url else None,
         rate=settings.rate,
+        timeout=settings.timeout,
     )

@@ -12,7 +12,8 @@ from voicebox.settings import env_value
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.twilio.com"
-DEFAULT_RATE = 1.0  # segments a second, per sender (VOICEBOX_TWILIO_RATE)
+DEFAULT_RATE = 1.0  # segments a second, across every process (VOICEBOX_TWILIO_RATE)
+DEFAULT_TIMEOUT = 15.0  # seconds to wait for Twilio's answer (VOICEBOX_TWILIO_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class SmsSettings:
     sender: str | None = None  # a number, or a messaging service SID (MG...)
     api_url: str = DEFAULT_API_URL
     rate: float = DEFAULT_RATE
+    timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmsSettings:
@@ -34,21 +36,24 @@ class SmsSettings:
             sender=env_value(env, "TWILIO_FROM"),
             api_url=(env_value(env, "TWILIO_API_URL") or DEFAULT_API_URL).rstrip("/"),
             rate=sender_rate(env_value(env, "TWILIO_RATE")),
+            timeout=_positive(env_value(env, "TWILIO_TIMEOUT"), "TWILIO_TIMEOUT", DEFAULT_TIMEOUT),
         )
 
 
 def sender_rate(value: str | None) -> float:
     """Segments a second from VOICEBOX_TWILIO_RATE's value; 1 when unset or unusable."""
+    return _positive(value, "TWILIO_RATE", DEFAULT_RATE, "segments a second")
+
+
+def _positive(value: str | None, name: str, default: float, unit: str = "seconds") -> float:
+    """A number above 0 from a setting's value; the default when unset or unusable."""
     if not value:
-        return DEFAULT_RATE
+        return default
     try:
-        rate = float(value)
+        number = float(value)
     except ValueError:
-        rate = math.nan
-    if not (rate > 0 and math.isfinite(rate)):
-        log.warning(
-            "VOICEBOX_TWILIO_RATE must be a number above 0 (segments a second); using %s",
-            DEFAULT_RATE,
-        )
-        return DEFAULT_RATE
-    return rate
+        number = math.nan
+    if not (number > 0 and math.isfinite(number)):
+        log.warning("VOICEBOX_%s must be a number above 0 (%s); using %s", name, unit, default)
+        return default
+    return number

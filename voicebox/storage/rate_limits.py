@@ -1,0 +1,56 @@
+"""Rate limits shared by every process: when a provider's next send may go, kept in the
+database, so two processes at 1 a second each do not make 2 a second.
+
+A limit is a row (name, next_at). Taking a slot moves next_at on by units / rate inside the
+caller's transaction, under a row lock (PostgreSQL) or the writer lock (SQLite), so slots
+never overlap. Times are the machines' clocks (seconds since the epoch): machines behind
+one database need their clocks in step (NTP), as any limit shared by time does."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from voicebox.storage.models import RateLimit, table
+
+_limits = table(RateLimit)
+
+
+def _ensure(conn: Connection, name: str) -> None:
+    """Make the limit's row if it is new (two processes making it at once is fine)."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        insert(_limits)
+        .values(name=name, next_at=0.0)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+
+
+def take_slot(
+    conn: Connection, name: str, rate: float, units: int = 1, now: float | None = None
+) -> float:
+    """Reserve the next slot of `units` at `rate` a second; return seconds to wait for it."""
+    now = time.time() if now is None else now
+    read = select(_limits.c.next_at).where(_limits.c.name == name).with_for_update()
+    next_at = conn.execute(read).scalar()
+    if next_at is None:
+        _ensure(conn, name)
+        next_at = conn.execute(read).scalar_one()
+    start = max(now, next_at)
+    conn.execute(
+        update(_limits).where(_limits.c.name == name).values(next_at=start + max(1, units) / rate)
+    )
+    return start - now
+
+
+def hold(conn: Connection, name: str, until: float) -> None:
+    """Send nothing under this limit before `until` (a provider asked us to wait)."""
+    _ensure(conn, name)
+    conn.execute(
+        update(_limits)
+        .where(_limits.c.name == name, _limits.c.next_at < until)
+        .values(next_at=until)
+    )
