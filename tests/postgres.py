@@ -92,6 +92,21 @@ class ThrowawayPostgres:
             "pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "-t", "60", "start"
         )
 
+    def pause(self) -> None:
+        """Stop the server (fast shutdown), keeping its data, to start it again with resume()."""
+        if self.pid is not None:
+            for sig, tries in ((signal.SIGINT, 500), (signal.SIGQUIT, 250)):
+                if not self._signal_and_wait(sig, tries):
+                    break
+            self.pid = None
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        result = self._pg_ctl_start()
+        if result.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not start again: {result.stderr.strip()}")
+        self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         """Stop the server by its process id (fast shutdown) and remove its folder."""
         pid_file = self.data / "postmaster.pid"

@@ -17,7 +17,7 @@ from voicebox.channels.base import Channel
 from voicebox.channels.registry import build_channels
 from voicebox.flows import load_builtin_flows
 from voicebox.settings import Settings
-from voicebox.storage.database import Database
+from voicebox.storage.database import UNAVAILABLE, Database
 from voicebox.storage.dispatcher import Sender
 from voicebox.storage.services import Services
 from voicebox.storage.store import SqlStore
@@ -42,6 +42,11 @@ _PLAIN_ERRORS = {
     404: ("Page not found", "There is no page here. Check the address, or start again."),
     405: ("Sorry", "That did not work. Please go back and try again."),
     413: ("Too much at once", "That was too much to send at once. Please send less."),
+    503: (
+        "Sorry, we are busy",
+        "We cannot keep answers for a moment. Your answers so far are safe. "
+        "Please try again in a minute.",
+    ),
     500: (
         "Sorry",
         "Something went wrong on our side. Your answers so far are safe. Please try again.",
@@ -84,6 +89,14 @@ def build_senders(
 def _plain_page(status: int) -> Response:
     title, text = _PLAIN_ERRORS.get(status, _PLAIN_ERRORS[500])
     return make_response(render_template_string(_PLAIN_PAGE, title=title, text=text), status)
+
+
+def _database_away(_error: Exception) -> Response:
+    """The database is away for a moment (restarting, unreachable): 503, try again soon."""
+    log.warning("the database did not answer a request to %s", request.path)
+    response = _plain_page(503)
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def error_page(status: int) -> Response:
@@ -140,6 +153,8 @@ def create_app(
 
     for status in (400, 404, 405, 413, 500):
         app.register_error_handler(status, lambda _error, status=status: error_page(status))
+    for unavailable in UNAVAILABLE:
+        app.register_error_handler(unavailable, _database_away)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

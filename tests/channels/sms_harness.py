@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -233,6 +233,9 @@ class FakeTwilio:
     messages: list[dict[str, Any]] = field(default_factory=list)
     lookups: list[dict[str, list[str]]] = field(default_factory=list)  # GET queries
     slow: float = 0.0  # seconds to wait before answering a POST (after making the message)
+    # For fault tests: given the POST's number (from 1), seconds to wait before answering
+    # and an error status to answer after making the message (None: answer 201).
+    plan: Callable[[int], tuple[float, int | None]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     sids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -269,6 +272,12 @@ class FakeTwilio:
         """The scripted answer, else a Twilio-like 201 for the message."""
         with self.lock:
             self.calls.append(call)
+            if self.plan is not None:
+                delay, error = self.plan(len(self.calls))
+                made = self._make(call)
+                if error is None:
+                    return 201, {"X-Delay": str(delay)}, made
+                return error, {"X-Delay": str(delay)}, twilio_error(20500, error)
             if self.script:
                 status, headers, body, made = self.script.pop(0)
                 if made:
@@ -323,8 +332,9 @@ def fake_twilio_server() -> Iterator[FakeTwilio]:
                 at=time.monotonic(),
             )
             status, headers, body = fake.next_answer(call)
-            if fake.slow:
-                time.sleep(fake.slow)
+            delay = float(headers.pop("X-Delay", fake.slow))
+            if delay:
+                time.sleep(delay)
             self._answer(status, headers, body)
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name

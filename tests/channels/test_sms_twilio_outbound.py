@@ -367,8 +367,8 @@ def test_a_claim_that_ran_out_is_in_doubt(sms_factory, fake_twilio):
     assert claim is not None and claim.id == row_id
     sms.senders()["sms"].send(claim.address, claim.message)  # it reached Twilio
     assert _row(sms, row_id).status == "sending"
-    assert dispatcher.run_once(now + timedelta(seconds=10)) == 0  # the lease holds
-    assert dispatcher.run_once(now + timedelta(seconds=18)) == 1  # 2 s timeout + 15 s
+    assert dispatcher.run_once(now + timedelta(seconds=8)) == 0  # the lease holds
+    assert dispatcher.run_once(now + timedelta(seconds=13)) == 1  # 2 s timeout + 10 s
     row = _row(sms, row_id)
     assert row.status == "sent" and row.attempts == 2
     assert len(fake_twilio.sent_bodies()) == 1

@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import and_, false, func, or_, select, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
-from voicebox.storage.database import Database
+from voicebox.storage.database import UNAVAILABLE, Database
 from voicebox.storage.models import OutboxMessage, Participant, table
 from voicebox.storage.outbox import STOPPED, message_from_json
 from voicebox.storage.rate_limits import hold, take_slot
@@ -88,7 +88,7 @@ class Backoff:
 
 
 DEFAULT_TIMEOUT = 30.0  # seconds, for a sender that does not say how long a send can take
-LEASE_MARGIN = 15.0  # a claim lasts the sender's timeout and this, then others may take it
+LEASE_MARGIN = 10.0  # a claim lasts the sender's timeout and this, then others may take it
 
 
 def lease_seconds(sender: Sender) -> float:
@@ -321,10 +321,18 @@ class Dispatcher:
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
         """Keep draining until `stop` is set; errors are logged, never fatal."""
         self._stop = stop
+        away = False
         while not stop.is_set():
             try:
                 tried = self.run_once()
-            except Exception:  # the database may be away for a moment
+                if away:
+                    log.info("the outbox dispatcher reached the database again")
+                away = False
+            except UNAVAILABLE as exc:  # away for a moment: one line per outage, not a flood
+                if not away:
+                    log.warning("the outbox dispatcher cannot reach the database: %s", _first(exc))
+                away, tried = True, 0
+            except Exception:
                 log.exception("the outbox dispatcher could not run")
                 tried = 0
             if not tried:
@@ -338,3 +346,9 @@ class Dispatcher:
         )
         thread.start()
         return thread, stop
+
+
+def _first(exc: Exception) -> str:
+    """An exception's first line, for a log (a driver's message can run to many lines)."""
+    orig = getattr(exc, "orig", None)
+    return (str(orig if orig is not None else exc).splitlines() or [""])[0][:200]
