@@ -53,13 +53,29 @@ LOOP = (
 class SmsServer(Server):
     """The server with the SMS channel on, and how many messages it kept."""
 
-    def __init__(self, threads: int | None, cpu: int | None = None) -> None:
-        super().__init__(threads, {"VOICEBOX_TWILIO_AUTH_TOKEN": TOKEN}, cpu=cpu)
+    def __init__(
+        self, threads: int | None, cpu: int | None = None, database_url: str | None = None
+    ) -> None:
+        super().__init__(
+            threads, {"VOICEBOX_TWILIO_AUTH_TOKEN": TOKEN}, database_url=database_url, cpu=cpu
+        )
+        self.database_url = database_url
 
     def stored_messages(self) -> int:
         """Inbound message ids the server kept."""
-        with sqlite3.connect(self.database) as conn:
-            return conn.execute("SELECT count(*) FROM inbound_message_ids").fetchone()[0]
+        if self.database_url is None:
+            with sqlite3.connect(self.database) as conn:
+                return conn.execute("SELECT count(*) FROM inbound_message_ids").fetchone()[0]
+        from sqlalchemy import text
+
+        from voicebox.storage.database import Database
+
+        database = Database(self.database_url)
+        try:
+            with database.reading() as conn:
+                return conn.execute(text("SELECT count(*) FROM inbound_message_ids")).scalar_one()
+        finally:
+            database.dispose()
 
 
 @dataclass
@@ -187,9 +203,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank]
 
 
-def measure(args: argparse.Namespace, target_rate: float | None) -> RunResult:
-    """Start a server, warm participants up, measure, stop the server."""
-    server = SmsServer(args.server_threads, args.pin_server)
+def measure(
+    args: argparse.Namespace,
+    target_rate: float | None,
+    database_url: str | None = None,
+    processes_count: int = 1,
+) -> RunResult:
+    """Start the server(s), warm participants up, measure, stop the server(s).
+
+    With several processes (on one PostgreSQL database), client i talks to process i % N,
+    as a proxy in front of them would share the connections out."""
+    servers = [
+        SmsServer(args.server_threads, args.pin_server, database_url)
+        for _ in range(processes_count)
+    ]
+    server = servers[0]
     try:
         clients = args.clients
         per_client = max(1, args.participants // clients)
@@ -198,7 +226,9 @@ def measure(args: argparse.Namespace, target_rate: float | None) -> RunResult:
         results: mp.Queue = mp.Queue()
         start = mp.Value("d", 0.0)  # set once every client is warm
         jobs = [
-            ClientJob(i, server.port, per_client, args.seconds, clients, interval)
+            ClientJob(
+                i, servers[i % len(servers)].port, per_client, args.seconds, clients, interval
+            )
             for i in range(clients)
         ]
         processes = [
@@ -211,16 +241,17 @@ def measure(args: argparse.Namespace, target_rate: float | None) -> RunResult:
             ready.get(timeout=600)
         before = server.stored_messages()
         start.value = time.time() + 0.5
-        cpu_before = server.cpu_seconds()
+        cpu_before = sum(s.cpu_seconds() for s in servers)
         collected = [results.get(timeout=args.seconds + 120) for _ in processes]
-        cpu = server.cpu_seconds() - cpu_before
+        cpu = sum(s.cpu_seconds() for s in servers) - cpu_before
         for process in processes:
             process.join(timeout=10)
         latencies = [value for values, _errors in collected for value in values]
         errors = sum(errors for _values, errors in collected)
         stored = server.stored_messages() - before
     finally:
-        server.stop()
+        for each in servers:
+            each.stop()
     return RunResult(
         rate=len(latencies) / args.seconds,
         p50_ms=percentile(latencies, 0.50) * 1000,
@@ -259,7 +290,16 @@ def main() -> None:
         metavar="CPU",
         help="run the server on this one CPU only (Linux), as `taskset -c CPU voicebox serve`",
     )
+    parser.add_argument(
+        "--postgres-compare",
+        action="store_true",
+        help="max rate on SQLite (1 process), then PostgreSQL with 1 and 2 processes",
+    )
+    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database to use")
     args = parser.parse_args()
+    if args.postgres_compare:
+        compare(args)
+        return
     threads = f"{args.server_threads or 'the default number of'} threads"
     if args.pin_server is not None:
         threads += f" pinned to CPU {args.pin_server}"
@@ -288,6 +328,49 @@ def main() -> None:
         steady.append(measure(args, half))
         show(f"fixed {half:.0f}/s run {number}", steady[-1])
     show(f"best at {half:.0f}/s", min(steady, key=lambda r: r.p99_ms))
+
+
+def compare(args: argparse.Namespace) -> None:
+    """SQLite with one process, PostgreSQL with one and two, in one run: best max rate each."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.postgres import ThrowawayPostgres, server_bin
+    from voicebox.storage.database import Database
+
+    throwaway = None
+    url = args.postgres
+    if url is None:
+        bin_dir = server_bin()
+        if bin_dir is None:
+            raise SystemExit("no PostgreSQL server programs: apt-get install postgresql")
+        throwaway = ThrowawayPostgres(bin_dir)
+        url = throwaway.start()
+    print(
+        f"voicebox SMS webhook, max rate: Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {args.clients} clients, {args.participants} participants, "
+        f"{args.seconds:g} s a run, best of {args.runs}",
+        flush=True,
+    )
+    try:
+        for label, database_url, count in (
+            ("SQLite, 1 process", None, 1),
+            ("PostgreSQL, 1 process", url, 1),
+            ("PostgreSQL, 2 processes", url, 2),
+        ):
+            runs = []
+            for _ in range(args.runs):
+                if database_url is not None:  # each run starts from an empty database
+                    database = Database(database_url)
+                    with database.transaction() as conn:
+                        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                    database.dispose()
+                runs.append(measure(args, None, database_url, count))
+            show(label, max(runs, key=lambda r: r.rate))
+    finally:
+        if throwaway is not None:
+            throwaway.stop()
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, false, func, select, text, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.database import UNAVAILABLE, Database
-from voicebox.storage.models import OutboxMessage, Participant, table
+from voicebox.storage.models import PENDING, OutboxMessage, Participant, table
 from voicebox.storage.outbox import STOPPED, message_from_json
 from voicebox.storage.rate_limits import hold, take_slot
 
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _outbox = table(OutboxMessage)
 _participants = table(Participant)
+_PENDING = text(f"outbox.{PENDING}")  # the words of ix_outbox_pending's condition, so it is used
 
 
 class SendFailed(Exception):
@@ -145,9 +146,21 @@ class Dispatcher:
         channels = list(self.senders)
         if not channels:
             return None
-        due = and_(_outbox.c.status == "queued", _outbox.c.next_attempt_at <= now)
-        lapsed = and_(_outbox.c.status == "sending", _outbox.c.next_attempt_at <= now)
+        # Due when queued, or when `sending` past its lease: its process died or hung.
+        due = and_(_PENDING, _outbox.c.next_attempt_at <= now)
         with self.database.transaction() as conn:
+            # The next row by the pending index alone (no join, nothing but its id), so no
+            # pending row is read or sorted; then that one row, whole.
+            found = conn.execute(
+                select(_outbox.c.id)
+                .with_hint(_outbox, "INDEXED BY ix_outbox_pending", "sqlite")
+                .where(due, _outbox.c.channel.in_(channels))
+                .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).scalar()
+            if found is None:
+                return None
             row = conn.execute(
                 select(
                     _outbox.c.id,
@@ -163,11 +176,8 @@ class Dispatcher:
                     func.coalesce(_participants.c.opted_out, false()).label("opted_out"),
                 )
                 .outerjoin(_participants, _participants.c.id == _outbox.c.participant_id)
-                .where(or_(due, lapsed), _outbox.c.channel.in_(channels))
-                .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
-                .limit(1)
-                .with_for_update(skip_locked=True, of=_outbox)
-            ).first()
+                .where(_outbox.c.id == found)
+            ).one_or_none()
             if row is None:
                 return None
             sender = self.senders[row.channel]

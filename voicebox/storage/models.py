@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -242,11 +243,24 @@ class InboundMessageId(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+PENDING = "status IN ('queued', 'sending')"  # outbox rows the dispatcher may claim
+
+
 class OutboxMessage(Base):
     """A message waiting to be sent by a channel's sender, with retries."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # What the dispatcher claims next, in order, without sorting every pending row.
+        Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
