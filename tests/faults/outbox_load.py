@@ -64,7 +64,9 @@ def wait_until_sent(database: Database, count: int, limit: float) -> float:
     raise AssertionError(f"not all sent after {limit} s: {dict(statuses(database))}")
 
 
-def serve_sending(folder: Path, url: str, twilio: FakeTwilio, timeout: float) -> ServeProcess:
+def serve_sending(
+    folder: Path, url: str, twilio: FakeTwilio, timeout: float, rate: float = 1000
+) -> ServeProcess:
     """`voicebox serve` on this database, sending SMS through the fake Twilio."""
     folder.mkdir(parents=True, exist_ok=True)
     env = clean_env(
@@ -74,7 +76,7 @@ def serve_sending(folder: Path, url: str, twilio: FakeTwilio, timeout: float) ->
         VOICEBOX_TWILIO_AUTH_TOKEN=SMS_TOKEN,
         VOICEBOX_TWILIO_FROM=SMS_OUR_NUMBER,
         VOICEBOX_TWILIO_API_URL=twilio.url,
-        VOICEBOX_TWILIO_RATE="1000",
+        VOICEBOX_TWILIO_RATE=str(rate),
         VOICEBOX_TWILIO_TIMEOUT=str(timeout),
     )
     return ServeProcess(folder, "--no-demo", env=env)

@@ -3,6 +3,7 @@ slow, failing fake Twilio: every text goes once, and a killed process holds noth
 
 from __future__ import annotations
 
+import bisect
 import os
 import signal
 import time
@@ -69,3 +70,23 @@ def test_a_killed_process_holds_its_text_for_one_lease_only(postgres_database, t
     assert taken_back <= 2.0 + LEASE_MARGIN + 5
     assert twice(twilio) == []
     assert sorted(twilio.sent_bodies()) == sorted(words)
+
+
+def test_the_rate_limit_holds_across_processes(postgres_database, tmp_path):
+    """Two processes at VOICEBOX_TWILIO_RATE=20 send 20 texts a second between them, not
+    40: the slots are shared through the database."""
+    with fake_twilio_server() as twilio:
+        servers = [
+            serve_sending(tmp_path / name, postgres_database.url, twilio, timeout=5.0, rate=20)
+            for name in ("one", "two")
+        ]
+        try:
+            words = queue_texts(postgres_database, 121)  # once both are up and waiting
+            wait_until_sent(postgres_database, len(words), limit=60)
+        finally:
+            for server in servers:
+                server.stop()
+        times = sorted(call.at for call in twilio.calls)
+    assert len(times) == 121
+    busiest = max(bisect.bisect_right(times, start + 1.0) - n for n, start in enumerate(times))
+    assert busiest <= 20 + 2  # in any one second (a little slack for the clocks)
