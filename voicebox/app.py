@@ -64,8 +64,12 @@ def build_services(
     channels = build_channels() if channels is None else channels
     alerts = AlertSettings.from_env(os.environ) if alerts is None else alerts
     database = Database(settings.database_url)
-    secret = settings.resolve_secret()
-    remember_key(database, secret)
+    try:
+        secret = settings.resolve_secret()
+        remember_key(database, secret)
+    except Exception:
+        database.dispose()
+        raise
     later = [name for name, channel in channels.items() if channel.replies_later]
     routes = alert_routes(alerts, settings.public_url)
     store = SqlStore(database, secret, outbox_channels=later, alert_routes=routes)
