@@ -3,6 +3,10 @@ and every one documented in `voicebox serve --help`."""
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -48,3 +52,33 @@ def test_serve_help_says_every_server_setting():
     for words in ("--workers", "--threads", "VOICEBOX_CONNECTION_LIMIT", "VOICEBOX_IDLE_TIMEOUT"):
         assert words in shown
     assert "SIGTERM" in shown
+
+
+FIT = "from voicebox.serving import fit_connection_limit; print(fit_connection_limit(2000))"
+
+
+def _fit_with_file_limit(soft: int, hard: int) -> subprocess.CompletedProcess[str]:
+    """fit_connection_limit(2000) in a process whose open-file limit is (soft, hard)."""
+    return subprocess.run(
+        [sys.executable, "-c", FIT],
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_low_open_file_limit_is_raised_to_fit_the_connections():
+    """A soft limit of 256 (select()'s world) is raised, so 2,000 connections fit."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2100:
+        pytest.skip("this machine's hard limit on open files is too low to raise to")
+    result = _fit_with_file_limit(256, hard)
+    assert result.stdout.strip() == "2000", result.stderr
+
+
+def test_a_hard_open_file_limit_lowers_the_connections_with_a_warning():
+    """When even the hard limit is too low, fewer connections are allowed, and it says so."""
+    result = _fit_with_file_limit(256, 256)
+    assert result.stdout.strip() == "156"
+    assert "may open only 256 files: allowing 156 connections, not 2000" in result.stderr

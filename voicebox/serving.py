@@ -28,6 +28,7 @@ from voicebox.channels.base import Channel
 from voicebox.settings import SQLITE_THREADS, THREADS, Settings, SettingsError
 from voicebox.storage.alerts import EMAIL, WEBHOOK
 from voicebox.storage.consultations import ensure_demo
+from voicebox.storage.database import DatabaseError
 from voicebox.storage.dispatcher import Dispatcher
 from voicebox.storage.secret_key import remember_key
 from voicebox.storage.services import Services
@@ -104,7 +105,7 @@ def fit_connection_limit(wanted: int) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = wanted + SPARE_FILES
     if soft != resource.RLIM_INFINITY and soft < need:
-        raised = need if hard == resource.RLIM_INFINITY else min(hard, max(need, soft))
+        raised = need if hard == resource.RLIM_INFINITY else hard
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
             soft = raised
@@ -245,6 +246,9 @@ class WorkerProcesses:
                 for sig in STOP_SIGNALS:
                     signal.signal(sig, signal.SIG_DFL)
                 self.work()
+            except (DatabaseError, SettingsError) as exc:  # one line says it all
+                log.error("a worker process stopped: %s", exc)
+                code = 1
             except BaseException:
                 log.exception("a worker process failed")
                 code = 1
