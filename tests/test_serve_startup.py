@@ -21,7 +21,9 @@ from tests.serve_process import VOICEBOX, clean_env, free_port
 from voicebox.storage.database import normalize_url
 
 PROCESSES = 10
-COME_UP = 60  # seconds for all of them; each takes 2 to 5 s alone on a busy 2-core machine
+# Seconds for all of them to answer. Each start costs about 4 s of CPU (mostly imports), so
+# ten on 2 shared cores took 45 to 55 s here; the lock itself adds well under a second each.
+COME_UP = 90
 KEY = "parallel-start-secret-0123456789abcdef"
 
 
