@@ -87,13 +87,13 @@ def serve(settings: Settings, channels: Mapping[str, Channel], options: ServeOpt
         _banner(settings, options, senders)
         run_until_stopped(server, services, senders)
         return
-    _banner(settings, options, build_senders(services, channels))
     services.database.dispose()  # no connection may be shared with the children
     listening = socket.create_server(
         (options.host, options.port),
         family=socket.AF_INET6 if ":" in options.host else socket.AF_INET,
         backlog=2048,
     )
+    _banner(settings, options, build_senders(services, channels))
     WorkerProcesses(
         options.workers, lambda: _child(settings, channels, listening, threads, limit)
     ).run(listening)
