@@ -19,6 +19,7 @@ from voicebox.flows import load_builtin_flows
 from voicebox.settings import Settings
 from voicebox.storage.database import UNAVAILABLE, Database
 from voicebox.storage.dispatcher import Sender
+from voicebox.storage.secret_key import remember_key
 from voicebox.storage.services import Services
 from voicebox.storage.store import SqlStore
 
@@ -61,11 +62,19 @@ def build_services(
     channels: Mapping[str, Channel] | None = None,
     alerts: AlertSettings | None = None,
 ) -> Services:
-    """Database, store and engine for these settings (nothing is started)."""
+    """Database, store and engine for these settings (nothing is started).
+
+    The key must be the one the database was set up with (`remember_key`): else one person
+    would get two pseudonyms, and their answers would be split."""
     channels = build_channels() if channels is None else channels
     alerts = AlertSettings.from_env(os.environ) if alerts is None else alerts
     database = Database(settings.database_url)
-    secret = settings.resolve_secret()
+    try:
+        secret = settings.resolve_secret()
+        remember_key(database, secret)
+    except Exception:
+        database.dispose()
+        raise
     later = [name for name, channel in channels.items() if channel.replies_later]
     routes = alert_routes(alerts, settings.public_url)
     store = SqlStore(database, secret, outbox_channels=later, alert_routes=routes)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from voicebox.flows import FlowError, builtin_flow_paths, load_builtin_flows
-from voicebox.settings import Settings, SettingsError
+from voicebox.settings import SQLITE_THREADS, THREADS, Settings, SettingsError
 from voicebox.storage.consultations import ConsultationError
 from voicebox.storage.database import DatabaseError
 from voicebox.storage.export import FORMATS
@@ -22,15 +22,6 @@ from voicebox.storage.workers import WorkerError
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("voicebox")
 
-# SQLite lets one transaction write at a time and Python runs one thread at a time, so on
-# SQLite one request thread was fastest for messages alone (682 against 592 messages/s with
-# 4, docs/performance.md). But a download from the workers' area holds its thread until its
-# last byte: with one thread, every message waited for it (a 200,000-answer CSV: 4 s). With
-# 4, two downloads (the most at once, workers/export_pages.py) leave two for messages.
-# waitress's own thread reads and writes every connection, so a slow client holds nobody up.
-# PostgreSQL overlaps round trips.
-SQLITE_THREADS = 4
-THREADS = 8
 LONG_EXPORT = 10_000  # answers from which `voicebox export` shows how far it has got
 
 HUMAN_ERRORS = (ConsultationError, DatabaseError, FlowError, SettingsError, WorkerError)
@@ -104,7 +95,14 @@ def main() -> None:
     logging.getLogger("voicebox").setLevel(logging.INFO)
 
 
-@main.command()
+@main.command(
+    epilog=(
+        "Settings for the server (environment variables): VOICEBOX_CONNECTION_LIMIT, the "
+        "connections open at once (default 2000; more wait until one closes); "
+        "VOICEBOX_IDLE_TIMEOUT, the seconds a connection may sit with nothing asked "
+        "(default 30). SIGTERM or Ctrl+C stops it cleanly: requests in flight finish first."
+    )
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-demo", is_flag=True, help="Do not create the DEMO consultation.")
@@ -113,56 +111,21 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help=f"Threads that run requests. [default: {SQLITE_THREADS} on SQLite, {THREADS} otherwise]",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes that serve, sharing one port (PostgreSQL only); one that dies is restarted.",
+)
 @human_errors
-def serve(host: str, port: int, no_demo: bool, threads: int | None) -> None:
+def serve(host: str, port: int, no_demo: bool, threads: int | None, workers: int) -> None:
     """Upgrade the database, create the demo, and serve the web app and webhooks."""
-    from waitress.server import create_server
+    from voicebox.serving import ServeOptions
+    from voicebox.serving import serve as run
 
-    from voicebox.app import build_senders, build_services, create_app
-    from voicebox.storage.alerts import EMAIL, WEBHOOK
-    from voicebox.storage.consultations import ensure_demo
-    from voicebox.storage.dispatcher import Dispatcher
-
-    settings = Settings.from_env()
-    channels = _channels()
-    services = build_services(settings, channels)
-    services.database.upgrade()
-    if not no_demo and ensure_demo(services.database, services.engine.flows):
-        log.info("created the demo check-in DEMO")
-    app = create_app(settings=settings, services=services, channels=channels)
-    senders = build_senders(services, channels)
-    _thread, stop = Dispatcher(services.database, senders).start()
-    if threads is None:
-        threads = SQLITE_THREADS if services.database.is_sqlite else THREADS
-    # waitress warns "Task queue depth is N" whenever requests wait for a free thread: with
-    # few threads, that is every busy moment, not a problem worth a log line.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = create_server(app, host=host, port=port, threads=threads, ident="voicebox")
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Voicebox is running at http://{shown}:{port}/")
-    if not no_demo:
-        click.echo(f"Try the demo check-in at http://{shown}:{port}/c/DEMO")
-    channels_sending = sorted(set(senders) - {EMAIL, WEBHOOK})
-    if channels_sending:
-        click.echo(f"Sending queued messages for: {', '.join(channels_sending)}")
-    alerts = [way for way in (EMAIL, WEBHOOK) if way in senders]
-    if alerts:
-        click.echo(f"Safeguarding alerts go out by: {' and '.join(alerts)}")
-        if not settings.public_url:
-            click.echo("Set VOICEBOX_PUBLIC_URL so that alerts hold a whole link to the flag.")
-    else:
-        click.echo(
-            "Safeguarding alerts are off: set VOICEBOX_SMTP_HOST to email them. "
-            "New flags still show in the workers' area."
-        )
-    click.echo("Press Ctrl+C to stop.")
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        services.database.dispose()
+    options = ServeOptions(host, port, demo=not no_demo, threads=threads, workers=workers)
+    run(Settings.from_env(), _channels(), options)
 
 
 @main.command()

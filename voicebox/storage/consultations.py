@@ -226,14 +226,16 @@ def close_consultation(db: Database, code: str) -> ConsultationInfo:
 
 
 def ensure_demo(db: Database, flows: Mapping[str, Flow]) -> bool:
-    """Create the DEMO consultation (TOPS and PANTS) unless it exists; True when created."""
+    """Create the DEMO consultation (TOPS and PANTS) unless it exists; True when created.
+
+    Under the start-up lock: two processes cannot both find it missing and both make it."""
     if get_consultation(db, DEMO_CODE) is not None:
         return False
     flow = flows[DEMO_FLOW_ID]
-    try:
+    with db.startup_lock():
+        if get_consultation(db, DEMO_CODE) is not None:
+            return False  # another process made it a moment ago
         create_consultation(db, DEMO_CODE, flow.id, flow.version, flow.title)
-    except ConsultationError:
-        return False  # another process made it first
     return True
 
 

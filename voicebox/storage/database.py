@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# PostgreSQL's advisory lock for start-up: one fixed number ("voicebox" in ASCII).
+STARTUP_LOCK_KEY = int.from_bytes(b"voicebox", "big")
+LOCK_FILE_SUFFIX = ".lock"  # SQLite's start-up lock file, beside the database
 
 
 class DatabaseError(RuntimeError):
@@ -35,6 +39,28 @@ def normalize_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def _private_file(path: Path) -> None:
+    """Create an empty file only its owner can read (0600), unless it exists."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on a file, across processes; the kernel drops it if we die."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -73,12 +99,18 @@ class Database:
             ) from None
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
+        self.file: Path | None = None  # the SQLite file, if there is one
         if self.dialect == "sqlite":
             database = parsed.database or ""
-            if database and database != ":memory:":
-                folder = Path(database).expanduser().resolve().parent
-                if not folder.is_dir():
-                    raise DatabaseError(f"the folder for the database does not exist: {folder}")
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self.file = Path(database).expanduser().resolve()
+                if not self.file.parent.is_dir():
+                    raise DatabaseError(
+                        f"the folder for the database does not exist: {self.file.parent}"
+                    )
+                # It will hold phone numbers' pseudonyms and what young people typed: only
+                # its owner may read it. SQLite gives its -wal and -shm files the same mode.
+                _private_file(self.file)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -104,6 +136,8 @@ class Database:
         self._writer: AbstractContextManager[object] = (
             threading.RLock() if self.dialect == "sqlite" else nullcontext()
         )
+        self._startup_guard = threading.RLock()
+        self._startup_depth = 0
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -142,15 +176,64 @@ class Database:
             safe = make_url(self.url).render_as_string(hide_password=True)
             raise DatabaseError(f"cannot reach the database {safe}: {reason}") from None
 
+    @contextmanager
+    def startup_lock(self) -> Iterator[None]:
+        """Held while one process upgrades the schema and makes the demo: the others wait.
+
+        PostgreSQL: an advisory lock (one fixed key) on a connection of its own. SQLite: an
+        flock on `<database>.lock`. Not SQLite's own BEGIN EXCLUSIVE: that would also shut
+        out the upgrade's own connection, and a waiting process would give up after the busy
+        timeout (10 s). Both are let go by the server or the kernel if the process dies.
+        Taken again inside, by the same process, it is already held.
+        """
+        with self._startup_guard:
+            if self._startup_depth:
+                self._startup_depth += 1
+                try:
+                    yield
+                finally:
+                    self._startup_depth -= 1
+                return
+            with self._startup_held():
+                self._startup_depth = 1
+                try:
+                    yield
+                finally:
+                    self._startup_depth = 0
+
+    @contextmanager
+    def _startup_held(self) -> Iterator[None]:
+        if self.dialect == "postgresql":
+            self.check()
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    try:
+                        connection.execute(
+                            text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY}
+                        )
+                    except SQLAlchemyError:
+                        connection.invalidate()  # closing the session lets the lock go
+            finally:
+                connection.close()
+        elif self.file is not None:
+            with _file_lock(self.file.with_name(self.file.name + LOCK_FILE_SUFFIX)):
+                yield
+        else:  # an in-memory database belongs to this process alone
+            yield
+
     def upgrade(self) -> None:
-        """Bring the schema up to the newest migration."""
+        """Bring the schema up to the newest migration, under the start-up lock."""
         from alembic import command
         from alembic.config import Config
 
         self.check()
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.begin() as connection:
+        with self.startup_lock(), self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

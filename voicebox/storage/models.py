@@ -243,6 +243,16 @@ class InboundMessageId(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DatabaseFact(Base):
+    """A fact the database keeps about itself, by name: the secret key's fingerprint."""
+
+    __tablename__ = "database_facts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 PENDING = "status IN ('queued', 'sending')"  # outbox rows the dispatcher may claim
 
 
