@@ -73,7 +73,9 @@ def _every_page() -> dict[str, Any]:
         return {"account": None, "new_flags": None, "sign_out_form": None}
     account = auth.worker()
     new = count_new_flags(auth.services().database, auth.visible_groups(account))
-    return {"account": account, "new_flags": new, "sign_out_form": SignOutForm()}
+    # formdata=None: the button never reads the request (whose body may be what failed,
+    # say JSON that does not parse, when this is an error page).
+    return {"account": account, "new_flags": new, "sign_out_form": SignOutForm(formdata=None)}
 
 
 @blueprint.get("/")
