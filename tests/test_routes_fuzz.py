@@ -4,6 +4,8 @@ A longer run: `python bench/fuzz_routes.py --examples 20000`."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,3 +76,16 @@ def test_a_body_that_does_not_parse_gets_the_areas_400_page(target):
     for path in ("/workers/admin/workers/new", "/workers/checkins/new", "/workers/admin/groups"):
         request = FuzzRequest("POST", path, "", (admin,), b"[1, 2", "application/json", False)
         assert send(target, request) == (400, None), path
+
+
+@pytest.mark.parametrize("token", ["é", "☃" * 40, "😀", "\x00"])
+def test_a_workers_csrf_token_that_is_not_ascii_is_a_plain_400(target, token):
+    """Flask-WTF's check refuses a token in any script kindly: signed out and signed in."""
+    admin = ("Cookie", f"session={target.sessions['admin']}")
+    for path, headers in (("/workers/login", ()), ("/workers/checkins/new", (admin,))):
+        body = f"csrf_token={quote(token)}&email=a%40b.org&password=x&title=T".encode()
+        request = FuzzRequest(
+            "POST", path, "", headers, body, "application/x-www-form-urlencoded", False
+        )
+        status, problem = send(target, request)
+        assert problem is None and status == 400, (path, status, problem)
