@@ -89,3 +89,13 @@ def test_a_workers_csrf_token_that_is_not_ascii_is_a_plain_400(target, token):
         )
         status, problem = send(target, request)
         assert problem is None and status == 400, (path, status, problem)
+
+
+@pytest.mark.parametrize("user_id", ["1:é", "1:" + "☃" * 40, "٣:x", "9" * 30 + ":x", "", ":"])
+def test_an_odd_worker_id_in_a_signed_session_signs_no_one_in(target, user_id):
+    """A session signed with our key but holding an odd worker id and stamp (from an older
+    version, say): no one is signed in, and no 5xx (a non-ASCII stamp raised TypeError)."""
+    signer = target.app.session_interface.get_signing_serializer(target.app)
+    cookie = signer.dumps({"_user_id": user_id, "_fresh": True})
+    status, problem = send(target, _get("/workers/", ("Cookie", f"session={cookie}")))
+    assert (status, problem) == (302, None)
