@@ -155,6 +155,27 @@ def test_chat_completes_a_check_in_and_export_shows_it(folder):
     assert [row[5] for row in values[1:]] == [r["answer"] for r in rows]
 
 
+def test_an_answer_xml_cannot_hold_still_exports_and_is_counted(folder):
+    """U+FFFE and U+FFFF typed in a real check-in: the xlsx opens, holds every answer (less
+    those two characters), and the count the command gives is the rows in the file."""
+    typed = "1\n2\n4\nMy own room\ufffe\nIt is noisy\uffff\nHead\ufffephones\n2\n1\n"
+    chat = run(folder, "chat", "DEMO", stdin=typed)
+    assert chat.returncode == 0, chat.stderr
+    out = folder / "answers.xlsx"
+    written = run(folder, "export", "DEMO", "--format", "xlsx", "--out", str(out))
+    assert written.returncode == 0, written.stderr
+    values = list(load_workbook(out).active.values)
+    assert [row[5] for row in values[1:]] == [
+        "Not good",
+        "My own room",
+        "It is noisy",
+        "Headphones",
+    ]
+    assert written.stderr.splitlines()[-1] == f"Wrote 4 answer(s) from DEMO to {out}."
+    as_json = json.loads(run(folder, "export", "DEMO", "--format", "json").stdout)
+    assert as_json[1]["answer"] == "My own room\ufffe"  # kept as typed where the format can
+
+
 def test_formulas_are_never_run(folder):
     """Answers that look like spreadsheet formulas stay text in CSV and xlsx."""
     chat = run(folder, "chat", "DEMO", stdin='1\n2\n4\n=HYPERLINK("x")\n@SUM(A1)\nskip\n2\n2\n')

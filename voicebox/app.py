@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template_string, request
+from flask.globals import request_ctx
+from werkzeug.routing import IntegerConverter, Map
 
 from voicebox import workers
 from voicebox.alerts import AlertSettings, alert_routes, alert_senders
@@ -55,6 +57,15 @@ _PLAIN_ERRORS = {
 }
 # Areas with their own error pages, by URL prefix.
 _AREA_ERRORS: dict[str, Callable[[int], Response]] = {workers.URL_PREFIX: workers.error_page}
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in a route: a number an id column holds (32 bits), so a bigger one is a
+    plain 404, never an overflow in the database."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def build_services(
@@ -109,7 +120,12 @@ def _database_away(_error: Exception) -> Response:
 
 
 def error_page(status: int) -> Response:
-    """The error page for this request's area: a worker's words under /workers, else plain."""
+    """The error page for this request's area: a worker's words under /workers, else plain.
+
+    A request Flask could not match to this site (a Host header that cannot be one) has no
+    way to build links, so it gets the plain page, which needs none."""
+    if request_ctx.url_adapter is None:
+        return _plain_page(status)
     for prefix, page in _AREA_ERRORS.items():
         if request.path == prefix or request.path.startswith(prefix + "/"):
             return page(status)
@@ -127,6 +143,7 @@ def create_app(
     channels = build_channels() if channels is None else channels
     services = services or build_services(settings, channels)
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowId  # before any route is added
     app.config.update(
         SECRET_KEY=services.secret,
         SESSION_COOKIE_HTTPONLY=True,

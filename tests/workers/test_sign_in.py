@@ -189,7 +189,18 @@ def test_the_session_cookie_is_http_only_and_same_site(area):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example.org/", "https://evil.example.org/", "/workers/../", "/c/DEMO", "/\\evil"],
+    [
+        "//evil.example.org/",
+        "https://evil.example.org/",
+        "/workers/../",
+        "/c/DEMO",
+        "/\\evil",
+        "/workers/\r\nSet-Cookie: stolen=1",  # a header cannot hold CR or LF: was a 500
+        "/workers/a\nb",
+        "/workers/\x00",
+        "/workers/\x85",
+        "\t//evil.example.org/",
+    ],
 )
 def test_after_signing_in_only_pages_of_the_area_are_followed(area, target):
     """A `next` pointing elsewhere goes to the area's home instead."""

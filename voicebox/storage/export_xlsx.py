@@ -94,7 +94,9 @@ def _sheet_around(widths: tuple[float, ...]) -> tuple[bytes, bytes]:
 
 
 def _titles(title: str, sheets: int) -> list[str]:
-    """Sheet names: the title, then "title (2)" and on (at most 31 characters each)."""
+    """Sheet names: the title, then "title (2)" and on (at most 31 characters each), less
+    what a sheet name or XML cannot hold."""
+    title = _NOT_XML.sub("", title.encode("utf-8", "replace").decode("utf-8"))
     base = _BAD_TITLE.sub("", title).strip() or "Answers"
     return [base[:31]] + [f"{base[:25]} ({number})" for number in range(2, sheets + 1)]
 

@@ -57,13 +57,14 @@ def worker() -> WorkerAccount:
 
 @login_manager.user_loader
 def _load(session_id: str) -> SignedInWorker | None:
-    worker_id, _, stamp = session_id.partition(":")
-    if not worker_id.isdecimal():
-        return None
+    worker_id, _, stamp = str(session_id).partition(":")
+    if not (worker_id.isascii() and worker_id.isdecimal() and len(worker_id) < 10):
+        return None  # never an id past what the column holds
     account = get_worker(services().database, int(worker_id))
     if account is None or not account.active:
         return None
-    if not hmac.compare_digest(stamp, account.password_stamp):
+    # As bytes: compare_digest raises TypeError on a str holding anything but ASCII.
+    if not hmac.compare_digest(stamp.encode(), account.password_stamp.encode()):
         return None
     return SignedInWorker(account)
 

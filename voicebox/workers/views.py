@@ -5,6 +5,7 @@ The other pages register on the same blueprint: flag_pages.py and checkin_pages.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +39,9 @@ from voicebox.workers import auth
 from voicebox.workers.forms import SignInForm, SignOutForm
 
 URL_PREFIX = "/workers"
+# Control characters (browsers drop tab, CR and LF from a link; a header cannot hold CR or
+# LF) and backslashes (read as "/") are never in a page of ours to go back to.
+_NOT_IN_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
 WRONG = "The email address or password is not right."
 LOCKED = (
     f"There have been too many tries. Wait {int(LOCK.total_seconds() // 60)} minutes, "
@@ -69,7 +73,9 @@ def _every_page() -> dict[str, Any]:
         return {"account": None, "new_flags": None, "sign_out_form": None}
     account = auth.worker()
     new = count_new_flags(auth.services().database, auth.visible_groups(account))
-    return {"account": account, "new_flags": new, "sign_out_form": SignOutForm()}
+    # formdata=None: the button never reads the request (whose body may be what failed,
+    # say JSON that does not parse, when this is an error page).
+    return {"account": account, "new_flags": new, "sign_out_form": SignOutForm(formdata=None)}
 
 
 @blueprint.get("/")
@@ -124,7 +130,7 @@ def _safe_next(target: str | None) -> str:
         target
         and not parts.scheme
         and not parts.netloc
-        and "\\" not in target
+        and not _NOT_IN_PATH.search(target)
         and parts.path.startswith(URL_PREFIX + "/")
         and "" not in segments[1:-1]
         and not {".", ".."} & set(segments)

@@ -54,6 +54,7 @@ blueprint = Blueprint(
 
 _SETTINGS = "voicebox.web"
 _WEB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_NOT_IN_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")  # control characters, backslash
 EMPTY_ANSWER = "Please type your answer first, or press Skip."
 TOO_LONG = "Your answer has {count} letters. The most is {limit}. Please make it shorter."
 TRY_AGAIN = "Sorry, that did not work. Please try again."
@@ -97,7 +98,10 @@ def _token() -> str:
 def _token_ok(form: Any) -> bool:
     sent = str(form.get("token", ""))
     kept = session.get("token")
-    return isinstance(kept, str) and bool(sent) and hmac.compare_digest(sent, kept)
+    if not isinstance(kept, str) or not sent:
+        return False
+    # As bytes: compare_digest raises TypeError on a str holding anything but ASCII.
+    return hmac.compare_digest(sent.encode("utf-8", "replace"), kept.encode("utf-8", "replace"))
 
 
 def _look() -> Look:
@@ -128,7 +132,12 @@ def _open_checkin(result: TurnResult) -> ConsultationRef | None:
 
 def _safe_next(target: str | None) -> str:
     """A local path to go back to; anything else goes to the start page."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or _NOT_IN_PATH.search(target)  # browsers drop tab, CR and LF: "/\t/x" is "//x"
+    ):
         return url_for("web.landing")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
