@@ -268,10 +268,6 @@ def _declined(code: str) -> bool:
     return isinstance(last, dict) and last.get("code") == code and last.get("declined") is True
 
 
-def _start(code: str, address: str) -> TurnResult:
-    return _services().engine.handle(chat.start_message(address, code))
-
-
 def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
     """What the person did and what Voicebox said back, for the log (nothing, if nothing)."""
     if not result.replies:  # a second press of the same form, or nothing to say after STOP
@@ -324,7 +320,10 @@ def _show_chat(
     http_status: int = 200,
     draft: Draft | None = None,
 ) -> BaseResponse:
-    """The check-in: where the person is (starting it on a first GET), in one read."""
+    """The check-in: where the person is (its opening on a first visit), in one read.
+
+    A visit changes nothing: someone new sees the opening the engine works out without
+    storing it, and their row and conversation are made by their first answer."""
     services = _services()
     address = _address()
     with services.database.reading() as conn:
@@ -345,8 +344,11 @@ def _show_chat(
     checkin = Checkin(info.code, info.title)
     if state is None and _declined(info.code):  # they said no: show the goodbye, start nothing
         result = TurnResult(consent="declined", ended=True)
-    elif state is None and not place.opted_out and request.method == "GET":  # HEAD: nothing
-        result = _start(info.code, address)
+    elif state is None and not place.opted_out:  # someone new: the opening, nothing stored
+        ref = ConsultationRef(
+            info.code, info.flow_id, info.flow_version, info.title, True, info.intro
+        )
+        result = services.engine.opening(ref, buttons=True)
         _remember(info.code, result, chat.entries_from_replies(result.replies))
     else:
         result = services.engine.describe(state, place.opted_out, buttons=True)
@@ -442,7 +444,7 @@ def join() -> BaseResponse:
 
 @blueprint.get("/c/<code>")
 def chat_page(code: str) -> BaseResponse:
-    """The check-in: where the person is (starting it the first time), in one read."""
+    """The check-in: where the person is (its opening, the first time), in one read."""
     if session.get("away"):
         return _hidden(code)
     status = session.pop("status", "")
