@@ -30,6 +30,8 @@ CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+HSTS = "max-age=31536000"  # a year; only sent when the public URL is https
+
 # The public pages' errors, in words for a young person.
 _PLAIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -49,6 +51,11 @@ _PLAIN_ERRORS = {
 }
 # Areas with their own error pages, by URL prefix.
 _AREA_ERRORS: dict[str, Callable[[int], Response]] = {workers.URL_PREFIX: workers.error_page}
+
+
+def served_over_https(public_url: str | None) -> bool:
+    """True when the public URL (VOICEBOX_PUBLIC_URL) is an https address."""
+    return bool(public_url) and str(public_url).strip().lower().startswith("https://")
 
 
 def build_services(
@@ -105,11 +112,15 @@ def create_app(
     channels = build_channels() if channels is None else channels
     services = services or build_services(settings, channels)
     app = Flask(__name__)
+    # Behind a proxy that ends TLS the request looks like plain http; the public URL says
+    # what the outside world uses, so it decides Secure cookies and HSTS.
+    https = served_over_https(services.public_url or settings.public_url)
     app.config.update(
         SECRET_KEY=services.secret,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https")),
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_SECURE=https,
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     if test_config:
@@ -150,6 +161,8 @@ def create_app(
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
+        if https:  # browsers then never use plain http here for a year
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     return app

@@ -600,7 +600,10 @@ def settings() -> BaseResponse:
     """Bigger text, strong colours, pictures on or off: kept in a cookie on this device."""
     back = _safe_next(request.values.get("next"))
     if request.method == "GET":
-        return _page("web/settings.html", back=back, saved=bool(request.args.get("saved")))
+        saved, retry = bool(request.args.get("saved")), bool(request.args.get("retry"))
+        return _page("web/settings.html", back=back, saved=saved, retry=retry)
+    if not _token_ok(request.form):  # not sent from our page (or an old one): nothing saved
+        return redirect(url_for("web.settings", next=back, retry=1), 303)
     look = Look.from_form(request.form)
     # Back to this page, where the person is looking: "saved" next to the Save button, and
     # the new look to see at once.
@@ -611,7 +614,8 @@ def settings() -> BaseResponse:
         max_age=COOKIE_DAYS * 24 * 3600,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        # Secure as the session cookie is: also behind a proxy that ends https.
+        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
     )
     return response
 
