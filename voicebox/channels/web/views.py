@@ -2,7 +2,8 @@
 
 Every page renders from the engine's TurnResult: after a button press from the result of
 that press (one write transaction), and on a plain visit from `Engine.describe` of the
-person's place, read with the transcript in one read transaction."""
+person's place, read with the transcript in one read transaction (for someone new, from
+`Engine.opening`: a visit never writes)."""
 
 from __future__ import annotations
 
