@@ -33,6 +33,8 @@ CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+HSTS = "max-age=31536000"  # a year; only sent when the public URL is https
+
 # The public pages' errors, in words for a young person.
 _PLAIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -66,6 +68,11 @@ class RowId(IntegerConverter):
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+def served_over_https(public_url: str | None) -> bool:
+    """True when the public URL (VOICEBOX_PUBLIC_URL) is an https address."""
+    return bool(public_url) and str(public_url).strip().lower().startswith("https://")
 
 
 def build_services(
@@ -144,11 +151,15 @@ def create_app(
     services = services or build_services(settings, channels)
     app = Flask(__name__)
     app.url_map.converters["int"] = RowId  # before any route is added
+    # Behind a proxy that ends TLS the request looks like plain http; the public URL says
+    # what the outside world uses, so it decides Secure cookies and HSTS.
+    https = served_over_https(services.public_url or settings.public_url)
     app.config.update(
         SECRET_KEY=services.secret,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https")),
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_SECURE=https,
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     if test_config:
@@ -191,6 +202,8 @@ def create_app(
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
+        if https:  # browsers then never use plain http here for a year
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     return app

@@ -75,7 +75,7 @@ class SmsHarness:
 
     def __init__(self, folder: Any, public_url: str | None = None, **options: Any) -> None:
         self.settings = Settings(
-            database_url=f"sqlite:///{folder / 'voicebox.db'}",
+            database_url=options.get("database_url") or f"sqlite:///{folder / 'voicebox.db'}",
             secret_key=SMS_SECRET,
             public_url=public_url,
         )

@@ -641,10 +641,13 @@ def test_pages_use_plain_words(page_client, path):
 
 def test_settings_are_kept_in_a_cookie(visitor):
     """Bigger text, strong colours and no pictures: saved, and used on every page."""
-    visitor.open()
+    token = visitor.open("/settings").doc.find_all(lambda e: e.get("name") == "token")[0]
     response = visitor.client.post(
         "/settings",
-        data={"text": "bigger", "colours": "strong", "pictures": "off", "next": "/c/DEMO"},
+        data={
+            **{"text": "bigger", "colours": "strong", "pictures": "off", "next": "/c/DEMO"},
+            "token": token.get("value"),
+        },
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/settings?next=/c/DEMO&saved=1"
@@ -665,9 +668,12 @@ def test_settings_are_kept_in_a_cookie(visitor):
 )
 def test_settings_only_go_back_to_our_own_pages(page_client, target):
     """The 'next' address after saving cannot send someone to another site."""
-    response = page_client.post("/settings", data={"text": "big", "next": target})
+    page = parse(page_client.get("/settings").get_data(as_text=True))
+    token = page.find_all(lambda e: e.get("name") == "token")[0].get("value")
+    response = page_client.post("/settings", data={"text": "big", "next": target, "token": token})
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/settings")
+    assert "retry" not in response.headers["Location"]
 
 
 def test_bad_settings_cookie_falls_back_to_defaults(page_client):

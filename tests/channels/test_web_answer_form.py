@@ -185,8 +185,9 @@ def test_huge_answers_are_given_back_whole(visitor):
 def test_saved_is_said_next_to_the_save_button_with_focus(visitor):
     """After Save, the settings page says so right after the button, as a status that gets
     focus; the way back to the check-in is next."""
-    visitor.open()
-    response = visitor.client.post("/settings", data={"text": "big", "next": "/c/DEMO"})
+    token = visitor.open("/settings").doc.find_all(lambda e: e.get("name") == "token")[0]
+    data = {"text": "big", "next": "/c/DEMO", "token": token.get("value")}
+    response = visitor.client.post("/settings", data=data)
     page = visitor.open(response.headers["Location"])
     form = next(f for f in page.doc.find_all("form") if f.get("action") == "/settings")
     children = [c for c in form.children if isinstance(c, Element)]

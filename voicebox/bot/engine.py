@@ -122,9 +122,10 @@ class Engine:
         with self.store.begin(inbound) as turn:
             context = turn.context
             if context.duplicate:  # handled the first time it came: change nothing
-                return self._describe(
+                found = self._describe(
                     context.conversation, context.participant.opted_out, True, inbound.buttons
                 )
+                return replace(found, earlier_replies=context.earlier_replies)
             if inbound.consultation and not (context.named and context.named.open):
                 return self._refuse(context.named)
             outcome = self.resume(context, inbound)
@@ -136,6 +137,21 @@ class Engine:
     ) -> TurnResult:
         """Where a person is, with nothing new to say: for pages that show a check-in."""
         return self._describe(state, opted_out, False, buttons)
+
+    def opening(self, ref: ConsultationRef, buttons: bool = False) -> TurnResult:
+        """What starting this check-in says and asks, worked out without storing anything:
+        for a page that shows it before the person's first answer."""
+        outcome = Outcome()
+        self._begin(ref, buttons, outcome)
+        state = outcome.conversation
+        return TurnResult(
+            replies=tuple(outcome.replies),
+            question=self._open_question(state, False, buttons),
+            consultation=ref,
+            consent=state.consent if state is not None else None,
+            ended=state.ended if state is not None else False,
+            started=outcome.started,
+        )
 
     def result(self, context: TurnContext, outcome: Outcome, buttons: bool = False) -> TurnResult:
         """The result of a worked-out outcome, for the channel to render."""
@@ -201,6 +217,9 @@ class Engine:
         if inbound.opt_out in ("stop", "start", "help"):
             command = inbound.opt_out
         state = context.conversation
+        opening = self._shown_opening(context, inbound)
+        if opening is not None:  # the page showed the opening: this answers its question
+            state = opening
         # Every message is checked, stop words and messages after STOP included.
         self._check_safeguarding(text, state, outcome)
         if context.participant.opted_out:
@@ -221,8 +240,29 @@ class Engine:
         if state is None or state.ended or self._switching(state, inbound):
             self._join(context, inbound, text, command, outcome)
             return outcome
+        if opening is not None:
+            outcome.started = True
         self._converse(context, state, inbound, text, command, outcome)
         return outcome
+
+    def _shown_opening(
+        self, context: TurnContext, inbound: InboundMessage
+    ) -> ConversationState | None:
+        """A new check-in at its first question, when the channel showed its opening to a
+        person with no conversation in it: their message is the answer to that question."""
+        ref = context.named
+        if not inbound.opening_shown or context.conversation is not None:
+            return None
+        if ref is None or not ref.open or not self.has_flow(ref.flow_id):
+            return None
+        if context.participant.opted_out:  # after STOP only START counts, as anywhere
+            return None
+        said = Outcome()  # the opening was said already: it is not said again
+        self._begin(ref, inbound.buttons, said)
+        state = said.conversation
+        if state is None or state.ended:
+            return None
+        return state
 
     def _live(self, state: ConversationState | None) -> bool:
         """True when the person is part-way through a check-in this engine can run."""

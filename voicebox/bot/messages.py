@@ -41,6 +41,10 @@ class InboundMessage:
     opt_out: str | None = None  # a provider's own opt-out signal: "stop", "start" or "help"
     received_at: datetime = field(default_factory=utcnow)
     buttons: bool = False  # the channel shows Skip, Back and Stop as buttons: say "press Skip"
+    # The channel already showed the named check-in's opening (the web page does, without
+    # storing anything): for a person with no conversation in it yet, this message answers
+    # the opening's question instead of starting the check-in again.
+    opening_shown: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from voicebox.bot.messages import InboundMessage
+from voicebox.bot.messages import InboundMessage, OutboundMessage
 from voicebox.bot.state import ConsultationRef, ConversationState, Outcome, Participant
 
 
@@ -22,6 +22,8 @@ class TurnContext:
     # transaction; None when it named none, or a code that does not exist.
     named: ConsultationRef | None = None
     duplicate: bool = False  # the message id was seen before: handle nothing, say nothing
+    # A duplicate from the same sender: what the first delivery was answered (if still kept).
+    earlier_replies: tuple[OutboundMessage, ...] = ()
 
 
 class Turn(Protocol):

@@ -51,3 +51,6 @@ class TurnResult:
     chosen: ChoiceOption | None = None  # the choice this message picked, if it picked one
     chosen_cards: tuple[ChoiceOption, ...] = ()  # the cards this message picked
     duplicate: bool = False  # delivered before: nothing changed and nothing is said again
+    # A duplicate: the replies the first delivery got (kept for a day, for channels that
+    # answer in the request), so a channel can say them again when its answer was lost.
+    earlier_replies: tuple[OutboundMessage, ...] = ()

@@ -22,6 +22,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from voicebox.bot.messages import utcnow
@@ -235,12 +236,25 @@ class InboundMessageId(Base):
     """A provider's message id, kept so a second delivery stores nothing."""
 
     __tablename__ = "inbound_message_ids"
-    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        # Only the rows that still hold a reply: clearing day-old replies reads just these.
+        Index(
+            "ix_inbound_message_ids_replies",
+            "received_at",
+            sqlite_where=sql_text("reply IS NOT NULL"),
+            postgresql_where=sql_text("reply IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For a day after it came (storage/message_ids.py): the keyed hash of who sent it, and
+    # the replies it was answered with (Voicebox's words), so a repeat hears them again.
+    sender_key: Mapped[str | None] = mapped_column(String(64))
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class DatabaseFact(Base):

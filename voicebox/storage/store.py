@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,10 +11,10 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from voicebox.bot.messages import InboundMessage, utcnow
+from voicebox.bot.messages import InboundMessage, OutboundMessage, utcnow
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, ConversationState, Outcome, Participant
-from voicebox.storage import alerts, outbox, transcripts
+from voicebox.storage import alerts, message_ids, outbox, transcripts
 from voicebox.storage.conversations import (
     BY_PARTICIPANT,
     LATEST_FOR_CODE,
@@ -27,7 +28,6 @@ from voicebox.storage.models import (
     Answer,
     Consultation,
     Conversation,
-    InboundMessageId,
     SafeguardingFlag,
     table,
 )
@@ -39,7 +39,6 @@ _consultations = table(Consultation)
 _conversations = table(Conversation)
 _answers = table(Answer)
 _flags = table(SafeguardingFlag)
-_inbound_ids = table(InboundMessageId)
 
 _CONSULTATION_BY_CODE = select(
     _consultations.c.id,
@@ -93,15 +92,20 @@ class SqlTurn:
         consultation_ids: dict[str, int],
         outbox_channels: frozenset[str],
         alert_routes: alerts.AlertRoutes,
+        message: tuple[int, str] | None = None,
+        earlier_replies: tuple[OutboundMessage, ...] = (),
     ) -> None:
         self._connection = connection
         self._inbound = inbound
+        self._message = message  # the new message id's row, and the sender's keyed hash
         self._outbox_channels = outbox_channels
         self._alerts = alert_routes
         self.participant_id = participant_id
         self.conversation_id = conversation_id
         self._consultation_ids = consultation_ids
-        self.context = TurnContext(participant, state, self._find_consultation, named, duplicate)
+        self.context = TurnContext(
+            participant, state, self._find_consultation, named, duplicate, earlier_replies
+        )
 
     def _find_consultation(self, code: str) -> ConsultationRef | None:
         row = self._connection.execute(
@@ -118,6 +122,8 @@ class SqlTurn:
             return  # a duplicate, or a check-in that is not open: nothing is kept
         conn = self._connection
         now = utcnow()
+        if self._message is not None and outcome.replies:  # for a repeat of this message
+            message_ids.keep_replies(conn, *self._message, outcome.replies)
         self._save_participant(conn, outcome, now)
         state = outcome.conversation
         if state is not None:
@@ -303,27 +309,34 @@ class SqlStore:
         self.outbox_channels = frozenset(outbox_channels)  # channels that reply later
         self.alert_routes = alert_routes or alerts.AlertRoutes()  # how flags reach a person
         insert_ignore = pg_insert if database.dialect == "postgresql" else sqlite_insert
-        # RETURNING tells a new id from a duplicate on every database (rowcount does not).
-        self._insert_message_id = (
-            insert_ignore(_inbound_ids).on_conflict_do_nothing().returning(_inbound_ids.c.id)
-        )
+        self._insert_message_id = message_ids.insert_statement(database.dialect)
         self._insert_participant = insert_ignore(_participants).on_conflict_do_nothing()
+        self._next_clearing = 0.0  # when day-old replies are next cleared (monotonic)
 
     @contextmanager
     def begin(self, inbound: InboundMessage) -> Iterator[SqlTurn]:
         """One transaction for one message, and what the engine needs to read in it."""
         with self.database.transaction() as conn:
-            duplicate = False
+            key = address_key(self.secret, inbound.channel, inbound.address)
+            # Channels that answer in the request keep the answer, for a repeated delivery.
+            answers_now = inbound.channel not in self.outbox_channels
+            duplicate, message = False, None
+            earlier: tuple[OutboundMessage, ...] = ()
             if inbound.message_id:
-                seen = conn.execute(
+                row_id = message_ids.record(
+                    conn,
                     self._insert_message_id,
-                    {
-                        "channel": inbound.channel,
-                        "message_id": inbound.message_id[:128],
-                        "received_at": inbound.received_at,
-                    },
+                    inbound.channel,
+                    inbound.message_id,
+                    inbound.received_at,
                 )
-                duplicate = seen.first() is None
+                duplicate = row_id is None
+                if row_id is not None and answers_now:
+                    message = (row_id, key)
+                elif duplicate and answers_now:
+                    earlier = message_ids.earlier_replies(
+                        conn, inbound.channel, inbound.message_id, key, utcnow()
+                    )
             named: ConsultationRef | None = None
             ids: dict[str, int] = {}
             code = inbound.consultation.strip().upper() if inbound.consultation else None
@@ -332,13 +345,23 @@ class SqlStore:
                 if found is not None:
                     named = consultation_ref(found)
                     ids[found.code] = found.id
-            key = address_key(self.secret, inbound.channel, inbound.address)
             if duplicate or (code and not (named and named.open)):
                 # Read only: a duplicate changes nothing, and a check-in that is not open
                 # must not make a person's row.
-                yield self._turn(conn, inbound, named, ids, duplicate, self._peek(conn, key, code))
+                read = self._peek(conn, key, code)
+                yield self._turn(conn, inbound, named, ids, duplicate, read, None, earlier)
                 return
-            yield self._turn(conn, inbound, named, ids, False, self._read(conn, inbound, key, code))
+            self._clear_old_replies(conn)
+            read = self._read(conn, inbound, key, code)
+            yield self._turn(conn, inbound, named, ids, False, read, message)
+
+    def _clear_old_replies(self, conn: Connection) -> None:
+        """Now and then (every PRUNE_EVERY seconds in each process), forget day-old replies."""
+        now = time.monotonic()
+        if now < self._next_clearing:
+            return
+        self._next_clearing = now + message_ids.PRUNE_EVERY
+        message_ids.clear_old_replies(conn, utcnow())
 
     def _turn(
         self,
@@ -348,6 +371,8 @@ class SqlStore:
         ids: dict[str, int],
         duplicate: bool,
         read: tuple[int | None, Participant, Any],
+        message: tuple[int, str] | None = None,
+        earlier: tuple[OutboundMessage, ...] = (),
     ) -> SqlTurn:
         participant_id, participant, row = read
         state = None
@@ -366,6 +391,8 @@ class SqlStore:
             ids,
             self.outbox_channels,
             self.alert_routes,
+            message,
+            earlier,
         )
 
     def _peek(

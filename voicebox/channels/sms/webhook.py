@@ -52,16 +52,21 @@ def _twiml(messages: tuple[OutboundMessage, ...]) -> str:
 
 
 def replies_to_send(inbound: InboundMessage, result: TurnResult) -> tuple[OutboundMessage, ...]:
-    """The engine's replies minus what Twilio's Advanced Opt-Out has already said."""
+    """The engine's replies minus what Twilio's Advanced Opt-Out has already said.
+
+    A repeated delivery (Twilio tries again when our answer was lost) gets the replies the
+    first delivery got, kept for a day: the person hears the lost answer, and nothing new
+    is done or stored."""
+    replies = result.earlier_replies if result.duplicate else result.replies
     if not inbound.opt_out:
-        return result.replies
+        return replies
     # When a Messaging Service with Advanced Opt-Out matched STOP, START or HELP, Twilio has
     # already answered with the confirmation configured there, and the OptOutType field tells
     # us so. Sending our own confirmation too would give the person two messages saying the
     # same thing (and cost twice), so we leave ours out. Anything else the engine says stays:
     # after START that is the question they were on, so they can carry on where they were.
     # After STOP the engine says nothing else, and Twilio would block a reply anyway.
-    return tuple(m for m in result.replies if m.purpose != inbound.opt_out)
+    return tuple(m for m in replies if m.purpose != inbound.opt_out)
 
 
 # -- inbound: reading Twilio's form fields ----------------------------------------------

@@ -3,6 +3,7 @@ transcript lines to log entries, and from a pressed button to one InboundMessage
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -166,8 +167,22 @@ def valid_nonce(value: Any) -> str | None:
     return value if isinstance(value, str) and _NONCE.match(value) else None
 
 
+def message_id(address: str, nonce: str | None) -> str | None:
+    """The id a form post is known by for duplicates: its nonce, for this visitor only.
+
+    Ids are unique per channel, so a bare nonce one visitor used (a cached or shared page)
+    would swallow another visitor's answer. A hash of the visitor's address and the nonce
+    is theirs alone, fits the column, and does not show the address."""
+    if nonce is None:
+        return None
+    return hashlib.sha256(f"{address}\n{nonce}".encode()).hexdigest()
+
+
 def inbound_for(action: Action, address: str, code: str, nonce: str | None) -> InboundMessage:
-    """The engine's message for what the person did (the page has buttons: "press Skip")."""
+    """The engine's message for what the person did (the page has buttons: "press Skip").
+
+    The page showed the check-in's opening before anything was stored, so a first message
+    answers it; only Start again begins the check-in from its opening words."""
     text, payload = action.sent, None
     if action.kind == "command":
         text = COMMANDS[action.value][0]
@@ -177,16 +192,12 @@ def inbound_for(action: Action, address: str, code: str, nonce: str | None) -> I
         CHANNEL,
         address,
         text,
-        message_id=nonce,
+        message_id=message_id(address, nonce),
         payload=payload,
         consultation=code,
         buttons=True,
+        opening_shown=not (action.kind == "command" and action.value == "start"),
     )
-
-
-def start_message(address: str, code: str) -> InboundMessage:
-    """The message that begins a check-in on its page."""
-    return InboundMessage(CHANNEL, address, "", consultation=code, buttons=True)
 
 
 def choice_words(step: Step | None, key: str | None) -> str | None:

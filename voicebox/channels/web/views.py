@@ -2,7 +2,8 @@
 
 Every page renders from the engine's TurnResult: after a button press from the result of
 that press (one write transaction), and on a plain visit from `Engine.describe` of the
-person's place, read with the transcript in one read transaction."""
+person's place, read with the transcript in one read transaction (for someone new, from
+`Engine.opening`: a visit never writes)."""
 
 from __future__ import annotations
 
@@ -277,10 +278,6 @@ def _declined(code: str) -> bool:
     return isinstance(last, dict) and last.get("code") == code and last.get("declined") is True
 
 
-def _start(code: str, address: str) -> TurnResult:
-    return _services().engine.handle(chat.start_message(address, code))
-
-
 def _new_entries(action: Action, result: TurnResult) -> list[Entry]:
     """What the person did and what Voicebox said back, for the log (nothing, if nothing)."""
     if not result.replies:  # a second press of the same form, or nothing to say after STOP
@@ -333,7 +330,10 @@ def _show_chat(
     http_status: int = 200,
     draft: Draft | None = None,
 ) -> BaseResponse:
-    """The check-in: where the person is (starting it on a first GET), in one read."""
+    """The check-in: where the person is (its opening on a first visit), in one read.
+
+    A visit changes nothing: someone new sees the opening the engine works out without
+    storing it, and their row and conversation are made by their first answer."""
     services = _services()
     address = _address()
     with services.database.reading() as conn:
@@ -354,8 +354,11 @@ def _show_chat(
     checkin = Checkin(info.code, info.title)
     if state is None and _declined(info.code):  # they said no: show the goodbye, start nothing
         result = TurnResult(consent="declined", ended=True)
-    elif state is None and not place.opted_out and request.method == "GET":  # HEAD: nothing
-        result = _start(info.code, address)
+    elif state is None and not place.opted_out:  # someone new: the opening, nothing stored
+        ref = ConsultationRef(
+            info.code, info.flow_id, info.flow_version, info.title, True, info.intro
+        )
+        result = services.engine.opening(ref, buttons=True)
         _remember(info.code, result, chat.entries_from_replies(result.replies))
     else:
         result = services.engine.describe(state, place.opted_out, buttons=True)
@@ -451,7 +454,7 @@ def join() -> BaseResponse:
 
 @blueprint.get("/c/<code>")
 def chat_page(code: str) -> BaseResponse:
-    """The check-in: where the person is (starting it the first time), in one read."""
+    """The check-in: where the person is (its opening, the first time), in one read."""
     if session.get("away"):
         return _hidden(code)
     status = session.pop("status", "")
@@ -607,7 +610,10 @@ def settings() -> BaseResponse:
     """Bigger text, strong colours, pictures on or off: kept in a cookie on this device."""
     back = _safe_next(request.values.get("next"))
     if request.method == "GET":
-        return _page("web/settings.html", back=back, saved=bool(request.args.get("saved")))
+        saved, retry = bool(request.args.get("saved")), bool(request.args.get("retry"))
+        return _page("web/settings.html", back=back, saved=saved, retry=retry)
+    if not _token_ok(request.form):  # not sent from our page (or an old one): nothing saved
+        return redirect(url_for("web.settings", next=back, retry=1), 303)
     look = Look.from_form(request.form)
     # Back to this page, where the person is looking: "saved" next to the Save button, and
     # the new look to see at once.
@@ -618,7 +624,8 @@ def settings() -> BaseResponse:
         max_age=COOKIE_DAYS * 24 * 3600,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        # Secure as the session cookie is: also behind a proxy that ends https.
+        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
     )
     return response
 
