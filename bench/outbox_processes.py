@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from served import Server  # noqa: E402
+from served import Server, postgres_url  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from tests.channels.sms_harness import (  # noqa: E402
@@ -40,7 +40,6 @@ from tests.channels.sms_harness import (  # noqa: E402
     fake_twilio_server,
 )
 from tests.faults.outbox_load import queue_texts, statuses  # noqa: E402
-from tests.postgres import ThrowawayPostgres, server_bin  # noqa: E402
 from voicebox.storage.database import Database  # noqa: E402
 
 
@@ -159,23 +158,14 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
     args = parser.parse_args()
     print(f"{platform.python_version()} on {os.cpu_count()} CPUs")
-    throwaway = None
-    url = args.postgres
-    if url is None:
-        bin_dir = server_bin()
-        if bin_dir is None:
-            raise SystemExit("no PostgreSQL server programs: apt-get install postgresql")
-        throwaway = ThrowawayPostgres(bin_dir)
-        url = throwaway.start()
-    database = Database(url)
-    try:
-        database.upgrade()
-        duplicates(url, database, args.texts)
-        killed(url, database)
-    finally:
-        database.dispose()
-        if throwaway is not None:
-            throwaway.stop()
+    with postgres_url(args.postgres) as url:
+        database = Database(url)
+        try:
+            database.upgrade()
+            duplicates(url, database, args.texts)
+            killed(url, database)
+        finally:
+            database.dispose()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
@@ -107,3 +108,22 @@ class Server:
             for line in self.log_text.splitlines()
             if " ERROR " in line or "Traceback" in line or " CRITICAL " in line
         ]
+
+
+@contextmanager
+def postgres_url(given: str | None) -> Iterator[str]:
+    """The PostgreSQL URL given, else a throwaway server's (stopped at the end)."""
+    if given:
+        yield given
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.postgres import ThrowawayPostgres, server_bin
+
+    bin_dir = server_bin()
+    if bin_dir is None:
+        raise SystemExit("no PostgreSQL server programs: apt-get install postgresql")
+    throwaway = ThrowawayPostgres(bin_dir)
+    try:
+        yield throwaway.start()
+    finally:
+        throwaway.stop()

@@ -332,45 +332,36 @@ def main() -> None:
 
 def compare(args: argparse.Namespace) -> None:
     """SQLite with one process, PostgreSQL with one and two, in one run: best max rate each."""
-    import sys
-    from pathlib import Path
+    from served import postgres_url
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.postgres import ThrowawayPostgres, server_bin
+    with postgres_url(args.postgres) as url:
+        _compare_on(args, url)
+
+
+def _compare_on(args: argparse.Namespace, url: str) -> None:
+    """The three setups' best max rate, one line each."""
     from voicebox.storage.database import Database
 
-    throwaway = None
-    url = args.postgres
-    if url is None:
-        bin_dir = server_bin()
-        if bin_dir is None:
-            raise SystemExit("no PostgreSQL server programs: apt-get install postgresql")
-        throwaway = ThrowawayPostgres(bin_dir)
-        url = throwaway.start()
     print(
         f"voicebox SMS webhook, max rate: Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {args.clients} clients, {args.participants} participants, "
         f"{args.seconds:g} s a run, best of {args.runs}",
         flush=True,
     )
-    try:
-        for label, database_url, count in (
-            ("SQLite, 1 process", None, 1),
-            ("PostgreSQL, 1 process", url, 1),
-            ("PostgreSQL, 2 processes", url, 2),
-        ):
-            runs = []
-            for _ in range(args.runs):
-                if database_url is not None:  # each run starts from an empty database
-                    database = Database(database_url)
-                    with database.transaction() as conn:
-                        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-                    database.dispose()
-                runs.append(measure(args, None, database_url, count))
-            show(label, max(runs, key=lambda r: r.rate))
-    finally:
-        if throwaway is not None:
-            throwaway.stop()
+    for label, database_url, count in (
+        ("SQLite, 1 process", None, 1),
+        ("PostgreSQL, 1 process", url, 1),
+        ("PostgreSQL, 2 processes", url, 2),
+    ):
+        runs = []
+        for _ in range(args.runs):
+            if database_url is not None:  # each run starts from an empty database
+                database = Database(database_url)
+                with database.transaction() as conn:
+                    conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                database.dispose()
+            runs.append(measure(args, None, database_url, count))
+        show(label, max(runs, key=lambda r: r.rate))
 
 
 if __name__ == "__main__":
