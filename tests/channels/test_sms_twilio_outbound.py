@@ -388,3 +388,17 @@ def test_a_late_finish_does_not_undo_another_claim(sms_factory, fake_twilio):
     assert _row(sms, row_id).status == "sending"
     dispatcher._finish(later, status="sent", provider_id="SM" + "f" * 32)
     assert _row(sms, row_id).status == "sent"
+
+
+def test_a_claim_that_ran_out_goes_before_the_queue(sms_factory, fake_twilio):
+    """A dead process's row was due before anything queued after it: once its lease has
+    run out it is taken first, not after a backlog of thousands."""
+    sms = sms_factory(api_url=fake_twilio.url, timeout=2.0)
+    _queue(sms, "First news")
+    dispatcher = _dispatcher(sms)
+    now = utcnow()
+    assert dispatcher._claim(now) is not None  # then the process dies
+    _queue(sms, "Second news")
+    _queue(sms, "Third news")
+    assert dispatcher.run_once(now + timedelta(seconds=13)) == 3
+    assert fake_twilio.sent_bodies() == ["First news", "Second news", "Third news"]

@@ -148,17 +148,27 @@ class Dispatcher:
             return None
         # Due when queued, or when `sending` past its lease: its process died or hung.
         due = and_(_PENDING, _outbox.c.next_attempt_at <= now)
+        mine = _outbox.c.channel.in_(channels)
         with self.database.transaction() as conn:
-            # The next row by the pending index alone (no join, nothing but its id), so no
-            # pending row is read or sorted; then that one row, whole.
+            # A row whose lease ran out first: it was due before anything queued since, and
+            # only rows in flight are `sending`, so ix_outbox_due finds it at once.
             found = conn.execute(
                 select(_outbox.c.id)
-                .with_hint(_outbox, "INDEXED BY ix_outbox_pending", "sqlite")
-                .where(due, _outbox.c.channel.in_(channels))
-                .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
+                .where(_outbox.c.status == "sending", _outbox.c.next_attempt_at <= now, mine)
                 .limit(1)
                 .with_for_update(skip_locked=True)
             ).scalar()
+            if found is None:
+                # The next row by the pending index alone (no join, nothing but its id), so
+                # no pending row is read or sorted; then that one row, whole.
+                found = conn.execute(
+                    select(_outbox.c.id)
+                    .with_hint(_outbox, "INDEXED BY ix_outbox_pending", "sqlite")
+                    .where(due, mine)
+                    .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).scalar()
             if found is None:
                 return None
             row = conn.execute(
