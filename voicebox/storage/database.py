@@ -10,7 +10,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext, supp
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +23,13 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL's advisory lock for start-up: one fixed number ("voicebox" in ASCII).
 STARTUP_LOCK_KEY = int.from_bytes(b"voicebox", "big")
 LOCK_FILE_SUFFIX = ".lock"  # SQLite's start-up lock file, beside the database
+
+
+def insert_ignoring(table: Table, dialect: str) -> Any:
+    """INSERT that does nothing for a row already there (ON CONFLICT DO NOTHING), on
+    PostgreSQL or SQLite: two processes making the same row at once both go on."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing()
 
 
 class DatabaseError(RuntimeError):

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, null, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from voicebox.bot.messages import OutboundMessage
+from voicebox.storage.database import insert_ignoring
 from voicebox.storage.models import InboundMessageId, table
 from voicebox.storage.outbox import message_from_json, message_to_json
 
@@ -37,8 +36,7 @@ _CLEAR = (
 def insert_statement(dialect: str) -> Any:
     """INSERT of a message id that does nothing for one already kept; RETURNING tells which
     (rowcount does not, on every database)."""
-    insert_ignore = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert_ignore(_ids).on_conflict_do_nothing().returning(_ids.c.id)
+    return insert_ignoring(_ids, dialect).returning(_ids.c.id)
 
 
 def record(

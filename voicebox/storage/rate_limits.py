@@ -11,9 +11,8 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from voicebox.storage.database import insert_ignoring
 from voicebox.storage.models import RateLimit, table
 
 _limits = table(RateLimit)
@@ -21,12 +20,7 @@ _limits = table(RateLimit)
 
 def _ensure(conn: Connection, name: str) -> None:
     """Make the limit's row if it is new (two processes making it at once is fine)."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        insert(_limits)
-        .values(name=name, next_at=0.0)
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
+    conn.execute(insert_ignoring(_limits, conn.dialect.name).values(name=name, next_at=0.0))
 
 
 def take_slot(

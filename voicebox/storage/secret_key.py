@@ -6,13 +6,11 @@ import hashlib
 import hmac
 
 from sqlalchemy import inspect, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from voicebox.bot.messages import utcnow
-from voicebox.storage.database import Database, DatabaseError
-from voicebox.storage.models import DatabaseFact
+from voicebox.storage.database import Database, DatabaseError, insert_ignoring
+from voicebox.storage.models import DatabaseFact, table
 
 FINGERPRINT = "secret_key_fingerprint"  # the fact's name
 _LABEL = b"voicebox key fingerprint"
@@ -46,11 +44,10 @@ def remember_key(database: Database, secret: bytes) -> None:
         with database.transaction() as connection:
             if not inspect(connection).has_table(DatabaseFact.__tablename__):
                 return
-            insert = postgresql_insert if database.dialect == "postgresql" else sqlite_insert
             connection.execute(
-                insert(DatabaseFact)
-                .values(name=FINGERPRINT, value=mine, created_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["name"])
+                insert_ignoring(table(DatabaseFact), database.dialect).values(
+                    name=FINGERPRINT, value=mine, created_at=utcnow()
+                )
             )
             kept = connection.scalar(
                 select(DatabaseFact.value).where(DatabaseFact.name == FINGERPRINT)

@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from voicebox.bot.messages import InboundMessage, OutboundMessage, utcnow
 from voicebox.bot.ports import TurnContext
@@ -23,7 +21,7 @@ from voicebox.storage.conversations import (
     consultation_ref,
     conversation_state,
 )
-from voicebox.storage.database import Database
+from voicebox.storage.database import Database, insert_ignoring
 from voicebox.storage.models import (
     Answer,
     Consultation,
@@ -308,9 +306,8 @@ class SqlStore:
         self.secret = secret
         self.outbox_channels = frozenset(outbox_channels)  # channels that reply later
         self.alert_routes = alert_routes or alerts.AlertRoutes()  # how flags reach a person
-        insert_ignore = pg_insert if database.dialect == "postgresql" else sqlite_insert
         self._insert_message_id = message_ids.insert_statement(database.dialect)
-        self._insert_participant = insert_ignore(_participants).on_conflict_do_nothing()
+        self._insert_participant = insert_ignoring(_participants, database.dialect)
         self._next_clearing = 0.0  # when day-old replies are next cleared (monotonic)
 
     @contextmanager
