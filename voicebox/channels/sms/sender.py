@@ -28,6 +28,17 @@ OPTED_OUT_CODE = 21610  # Twilio: the recipient replied STOP to this sender
 STATUS_PATH = "/sms/twilio/status"
 
 
+def http_date(value: object) -> datetime | None:
+    """An HTTP or RFC 2822 date (Retry-After, Twilio's date_created), as an aware datetime."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (seconds or an HTTP date); None when absent or odd."""
     value = (value or "").strip()
@@ -36,12 +47,9 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     try:
         seconds = float(value)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        when = http_date(value)
+        if when is None:
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
         seconds = (when - (now or utcnow())).total_seconds()
     if math.isnan(seconds):
         return None
@@ -142,7 +150,7 @@ class TwilioSender:
         for item in listed:
             if not isinstance(item, dict) or item.get("body") != fields["Body"]:
                 continue
-            made = _twilio_time(item.get("date_created"))
+            made = http_date(item.get("date_created"))
             sid = item.get("sid")
             if isinstance(sid, str) and sid and made is not None and made >= earliest:
                 found.append(sid)
@@ -179,17 +187,6 @@ class TwilioSender:
 
 
 CLOCK_SKEW = timedelta(minutes=5)  # Twilio's clock against ours, when matching a lookup
-
-
-def _twilio_time(value: object) -> datetime | None:
-    """A date_created from Twilio's API (RFC 2822), as an aware datetime."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def outbound_body(message: OutboundMessage) -> str:
