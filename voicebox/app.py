@@ -94,8 +94,11 @@ def build_services(
         database.dispose()
         raise
     later = [name for name, channel in channels.items() if channel.replies_later]
+    again = [name for name, channel in channels.items() if channel.redelivers]
     routes = alert_routes(alerts, settings.public_url)
-    store = SqlStore(database, secret, outbox_channels=later, alert_routes=routes)
+    store = SqlStore(
+        database, secret, outbox_channels=later, alert_routes=routes, repeat_channels=again
+    )
     engine = Engine(load_builtin_flows().values(), store)
     return Services(database, store, engine, secret, settings.public_url)
 

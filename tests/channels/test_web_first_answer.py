@@ -134,3 +134,15 @@ def test_the_same_nonce_twice_from_one_visitor_counts_once(web_app, web_services
         assert visitor.client.post("/c/DEMO", data=fields).status_code == 303
     assert _count(web_services, InboundMessageId) == before + 1
     assert _feelings(web_services) == ["good"]
+
+
+def test_web_answers_keep_no_reply_for_a_repeat(visitor, web_services):
+    """Only a channel whose provider delivers again (SMS) keeps its answer a day: the web
+    page shows the transcript, so its message ids hold no reply and no sender."""
+    visitor.open()
+    visitor.choose("Yes, that is OK")
+    visitor.choose("School or college")
+    with web_services.database.engine.connect() as conn:
+        kept = conn.execute(select(InboundMessageId.reply, InboundMessageId.sender_key)).all()
+    assert len(kept) == 2
+    assert all(reply is None and sender is None for reply, sender in kept)

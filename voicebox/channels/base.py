@@ -29,6 +29,9 @@ class Channel(Protocol):
 
     name: str
     replies_later: bool  # True when replies go through the outbox, not the request's answer
+    # True when the provider delivers a message again if our answer was lost (Twilio): the
+    # answer is then kept a day, so the repeat gets it.
+    redelivers: bool
 
     def enabled(self) -> bool:
         """True when the channel is set up and its routes and sender should exist."""

@@ -26,6 +26,7 @@ class ConsoleChannel:
 
     name: str = CHANNEL
     replies_later: bool = False
+    redelivers: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsoleChannel:

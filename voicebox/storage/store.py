@@ -301,10 +301,14 @@ class SqlStore:
         secret: bytes,
         outbox_channels: Iterable[str] = (),
         alert_routes: alerts.AlertRoutes | None = None,
+        repeat_channels: Iterable[str] = (),
     ) -> None:
         self.database = database
         self.secret = secret
         self.outbox_channels = frozenset(outbox_channels)  # channels that reply later
+        # Channels whose provider delivers a message again when our answer was lost: the
+        # answer is kept a day for the repeat (Channel.redelivers).
+        self.repeat_channels = frozenset(repeat_channels)
         self.alert_routes = alert_routes or alerts.AlertRoutes()  # how flags reach a person
         self._insert_message_id = message_ids.insert_statement(database.dialect)
         self._insert_participant = insert_ignoring(_participants, database.dialect)
@@ -315,8 +319,7 @@ class SqlStore:
         """One transaction for one message, and what the engine needs to read in it."""
         with self.database.transaction() as conn:
             key = address_key(self.secret, inbound.channel, inbound.address)
-            # Channels that answer in the request keep the answer, for a repeated delivery.
-            answers_now = inbound.channel not in self.outbox_channels
+            repeatable = inbound.channel in self.repeat_channels
             duplicate, message = False, None
             earlier: tuple[OutboundMessage, ...] = ()
             if inbound.message_id:
@@ -328,9 +331,9 @@ class SqlStore:
                     inbound.received_at,
                 )
                 duplicate = row_id is None
-                if row_id is not None and answers_now:
+                if row_id is not None and repeatable:
                     message = (row_id, key)
-                elif duplicate and answers_now:
+                elif duplicate and repeatable:
                     earlier = message_ids.earlier_replies(
                         conn, inbound.channel, inbound.message_id, key, utcnow()
                     )

@@ -26,6 +26,7 @@ class SmsChannel:
     settings: SmsSettings = field(default_factory=SmsSettings)
     name: str = CHANNEL
     replies_later: bool = False  # replies are the TwiML answer to Twilio's request
+    redelivers: bool = True  # Twilio tries again when our answer was lost
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmsChannel:

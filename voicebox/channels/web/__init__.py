@@ -26,6 +26,7 @@ class WebChannel:
     settings: WebSettings = field(default_factory=WebSettings)
     name: str = CHANNEL
     replies_later: bool = False  # replies are the page's answer
+    redelivers: bool = False  # the page shows the transcript; a repeat needs no kept answer
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebChannel:
