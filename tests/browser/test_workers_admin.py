@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.area_driver import PASSWORD, ZOOMED, sign_in
 from tests.browser.chat_driver import (
     assert_accessible,
     focused,
@@ -14,10 +15,8 @@ from tests.browser.chat_driver import (
     watch_requests,
 )
 
-PASSWORD = "a long enough password"
 NEW_PASSWORD = "the first password they get"
 DESKTOP = {"width": 1280, "height": 800}
-ZOOMED = {"width": 640, "height": 400}  # a 1280 x 800 screen at 200%
 GROUP = "Admin youth"
 
 
@@ -127,14 +126,6 @@ def test_an_admin_adds_a_worker_by_keyboard_only(admins, new_context, viewport):
     assert "Workers and groups" not in theirs.inner_text("header")
 
 
-def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/workers/login")
-    page.fill("#email", "ada@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/workers/")
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, ZOOMED], ids=["desktop", "zoom-200"])
 def test_an_admin_manages_a_group_and_its_contacts(admins, new_context, viewport):
     """Add a group (a taken name first), then a contact (a bad address first), remove it;
@@ -143,7 +134,7 @@ def test_an_admin_manages_a_group_and_its_contacts(admins, new_context, viewport
     name = f"Art club {viewport['width']}"
     page = new_context(viewport=viewport).new_page()
     requests, complaints = watch_requests(page)
-    _sign_in(page, base)
+    sign_in(page, base, "ada@example.org")
     page.goto(f"{base}/workers/admin/groups")
     assert "sends its flags to every admin" in page.inner_text("main")
     _check(page, "on the list of groups")

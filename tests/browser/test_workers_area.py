@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.area_driver import PASSWORD, ZOOMED, sign_in
 from tests.browser.chat_driver import (
     TO_A_TEXT_QUESTION,
     assert_accessible,
@@ -16,9 +17,7 @@ from tests.browser.chat_driver import (
 )
 from tests.qr import scan
 
-PASSWORD = "a long enough password"
 DESKTOP = {"width": 1280, "height": 800}
-ZOOMED = {"width": 640, "height": 400}  # a 1280 x 800 screen at 200%
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +115,7 @@ def test_a_call_for_help_on_the_web_reaches_the_workers_queue(workers, new_conte
     take(young, "type", "i want to die", True)
 
     page = new_context(viewport=DESKTOP).new_page()
-    page.goto(f"{workers.base}/workers/login")
-    page.fill("#email", "kai@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{workers.base}/workers/")
+    sign_in(page, workers.base, "kai@example.org")
     assert "1 new safeguarding flag to read" in page.inner_text("#new-flags")
     page.click("#new-flags a")
     page.wait_for_url(f"{workers.base}/workers/flags")
@@ -141,19 +136,11 @@ def test_a_call_for_help_on_the_web_reaches_the_workers_queue(workers, new_conte
     assert_accessible(page, "after marking it seen")
 
 
-def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/workers/login")
-    page.fill("#email", "kai@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/workers/")
-
-
 def test_the_poster_prints_with_a_qr_code_that_scans_to_the_checkin(workers, new_context):
     """From the check-in list to its share kit and poster (axe on each); the poster's QR
     code, as drawn on screen and in print, scans to the check-in's link."""
     page = new_context(viewport=DESKTOP).new_page()
-    _sign_in(page, workers.base)
+    sign_in(page, workers.base, "kai@example.org")
     page.click('a[href="/workers/checkins/BYOUTH"]')
     page.wait_for_url(f"{workers.base}/workers/checkins/BYOUTH")
     assert_accessible(page, "on the share kit")

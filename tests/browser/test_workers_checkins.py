@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.area_driver import PASSWORD, ZOOMED, sign_in
 from tests.browser.chat_driver import (
     TO_A_TEXT_QUESTION,
     assert_accessible,
@@ -15,8 +16,6 @@ from tests.browser.chat_driver import (
     watch_requests,
 )
 
-PASSWORD = "a long enough password"
-ZOOMED = {"width": 640, "height": 400}  # a 1280 x 800 screen at 200%
 INTRO = "We are the Millbrook youth club. We want to hear what you think."
 
 
@@ -34,21 +33,13 @@ def makers(served):
     return served
 
 
-def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/workers/login")
-    page.fill("#email", "ola@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/workers/")
-
-
 def test_make_a_checkin_by_keyboard(makers, new_context):
     """From the list to a new check-in by keyboard: mistakes shown and linked, then made;
     closed and opened again. axe finds nothing at any step."""
     code = "MILL1"
     page = new_context(viewport=ZOOMED).new_page()
     requests, complaints = watch_requests(page)
-    _sign_in(page, makers.base)
+    sign_in(page, makers.base, "ola@example.org")
     tab_to(page, lambda f: f.tag == "a" and f.text == "Make a check-in")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{makers.base}/workers/checkins/new")
@@ -109,7 +100,7 @@ def test_find_a_conversation_with_the_filters(makers, new_context):
             take(young, kind, said, True)
         take(young, "type", words, True)
     page = new_context(viewport=ZOOMED).new_page()
-    _sign_in(page, makers.base)
+    sign_in(page, makers.base, "ola@example.org")
     page.goto(f"{makers.base}/workers/checkins/{code}/conversations")
     assert "2 conversations" in page.inner_text("#match-count")
     page.fill("#words", "skate")
@@ -146,11 +137,7 @@ def test_an_admin_shows_what_is_hidden_in_a_conversation(makers, new_context):
         take(young, kind, said, True)
     take(young, "type", "ring me on 07700 900461", True)
     page = new_context(viewport=ZOOMED).new_page()
-    page.goto(f"{makers.base}/workers/login")
-    page.fill("#email", "reveal-admin@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{makers.base}/workers/")
+    sign_in(page, makers.base, "reveal-admin@example.org")
     page.goto(f"{makers.base}/workers/checkins/{code}/conversations")
     with page.expect_navigation():
         page.locator("main table a").first.click()

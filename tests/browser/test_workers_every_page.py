@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 
+from tests.browser.area_driver import PASSWORD, ZOOMED
 from tests.browser.chat_driver import (
     TO_A_TEXT_QUESTION,
     assert_accessible,
@@ -17,10 +18,6 @@ from tests.browser.chat_driver import (
     watch_requests,
 )
 from tests.browser.test_web_chat import DOCS_SCREENSHOTS, UPDATE_SCREENSHOTS
-
-PASSWORD = "a long enough password"
-ZOOMED = {"width": 640, "height": 400}  # a 1280 x 800 screen at 200%
-
 
 SAID = [
     "My keyworker listens to me",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tests.browser.area_driver import PASSWORD, sign_in
 from tests.browser.chat_driver import (
     TO_A_TEXT_QUESTION,
     assert_accessible,
@@ -18,7 +19,6 @@ from tests.browser.chat_driver import (
     watch_requests,
 )
 
-PASSWORD = "a long enough password"
 TYPED = "Ring me on 07700 900123"
 
 
@@ -48,14 +48,6 @@ def exports(served):
     return served
 
 
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/workers/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/workers/")
-
-
 def _download(page, click) -> tuple[str, bytes]:
     with page.expect_download() as info:
         click()
@@ -79,7 +71,7 @@ def test_a_worker_downloads_the_answers_and_an_admin_can_see_them_unhidden(
 
     page = new_context(viewport=viewport, accept_downloads=True).new_page()
     requests, _complaints = watch_requests(page)
-    _sign_in(page, exports.base, "exp@example.org")
+    sign_in(page, exports.base, "exp@example.org")
     page.goto(f"{exports.base}/workers/checkins/BEXPORT")
     assert_accessible(page, "on the check-in page with its downloads")
     assert no_sideways_scroll(page)
@@ -101,7 +93,7 @@ def test_a_worker_downloads_the_answers_and_an_admin_can_see_them_unhidden(
     assert [url for url in requests if not url.startswith(exports.base)] == []
 
     admin = new_context(viewport=viewport, accept_downloads=True).new_page()
-    _sign_in(admin, exports.base, "expadmin@example.org")
+    sign_in(admin, exports.base, "expadmin@example.org")
     admin.goto(f"{exports.base}/workers/checkins/BEXPORT")
     assert_accessible(admin, "on the check-in page as an admin")
     assert no_sideways_scroll(admin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.area_driver import PASSWORD, ZOOMED, sign_in
 from tests.browser.chat_driver import (
     assert_accessible,
     no_sideways_scroll,
@@ -16,9 +17,7 @@ from voicebox.storage.results import FEWER
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a long enough password"
 DESKTOP = {"width": 1280, "height": 800}
-ZOOMED = {"width": 640, "height": 400}  # a 1280 x 800 screen at 200%
 WORKER = "rae@example.org"
 
 
@@ -61,14 +60,6 @@ def results_area(served):
     services.database.dispose()
 
 
-def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/workers/login")
-    page.fill("#email", WORKER)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/workers/")
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, ZOOMED], ids=["desktop", "zoom-200"])
 def test_the_results_by_keyboard(results_area, new_context, viewport):
     """From the check-in list to the results by keyboard; the charts, tables and summaries
@@ -76,7 +67,7 @@ def test_the_results_by_keyboard(results_area, new_context, viewport):
     served, _ = results_area
     page = new_context(viewport=viewport).new_page()
     requests, complaints = watch_requests(page)
-    _sign_in(page, served.base)
+    sign_in(page, served.base, WORKER)
     tab_to(page, lambda f: f.tag == "a" and f.text == "Results for BRESULT", limit=120)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{served.base}/workers/checkins/BRESULT/results")
@@ -107,7 +98,7 @@ def test_the_live_view_updates_by_itself_and_can_be_paused(results_area, new_con
     served, engine = results_area
     page = new_context(viewport=DESKTOP).new_page()
     requests, complaints = watch_requests(page)
-    _sign_in(page, served.base)
+    sign_in(page, served.base, WORKER)
     page.goto(f"{served.base}/workers/checkins/BLIVE/live")
     assert "Fewer than 5 people have taken part so far" in page.inner_text("#live-count")
     assert "Web chat: fewer than 5" in page.inner_text("#live-results")
@@ -144,7 +135,7 @@ def test_the_live_view_refreshes_without_script(results_area, new_context, scrip
     served, engine = results_area
     page = new_context(viewport=ZOOMED, java_script_enabled=False).new_page()
     requests, _ = watch_requests(page)
-    _sign_in(page, served.base)
+    sign_in(page, served.base, WORKER)
     page.goto(f"{served.base}/workers/checkins/BLIVE/live")
     assert not page.locator("#live-pause").is_visible()
     assert "This page updates every 20 seconds." in page.inner_text(".live-tools")
