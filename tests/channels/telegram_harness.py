@@ -11,8 +11,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -721,10 +721,3 @@ class FakeBotApi:
         with self._lock:
             self.commands = []
         return True
-
-
-@contextmanager
-def fake_bot_api(token: str = DEFAULT_TOKEN) -> Iterator[FakeBotApi]:
-    """A started FakeBotApi, stopped afterwards."""
-    with FakeBotApi(token) as fake:
-        yield fake
