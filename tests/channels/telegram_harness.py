@@ -277,6 +277,9 @@ class FakeBotApi:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:  # the client gave up while sending: no call was made
+                    self.close_connection = True
+                    return
                 self._reply(*fake.handle(self.path, self.headers.get("Content-Type", ""), body))
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
