@@ -340,8 +340,9 @@ class FakeBotApi:
         description: str | None = None,
         times: int = 1,
     ) -> None:
-        """Answer the next `times` calls of `method` with `status` (after `delay` seconds);
-        made=True keeps the message although the answer is an error."""
+        """Answer the next `times` calls of `method` with `status` (after `delay` seconds).
+        made=True: the call takes effect although the answer is an error; made=False with no
+        status: nothing happens and the late answer is a 502. A slow success takes effect."""
         name = CANONICAL[method.lower()]
         with self._lock:
             for _ in range(times):
