@@ -87,7 +87,7 @@ def test_every_channel_package_is_registered():
         if (path.suffix == ".py" or (path / "__init__.py").exists()) and path.stem not in shared
     }
     assert found == set(channel_packages())
-    assert set(build_channels({})) == {"sms", "web", "console"}
+    assert set(build_channels({})) == {"sms", "telegram", "web", "console"}
 
 
 def test_storage_knows_no_channel():

@@ -95,9 +95,15 @@ def build_services(
         raise
     later = [name for name, channel in channels.items() if channel.replies_later]
     again = [name for name, channel in channels.items() if channel.redelivers]
+    joins = {name: c.joined_length for name, c in channels.items() if c.joined_length}
     routes = alert_routes(alerts, settings.public_url)
     store = SqlStore(
-        database, secret, outbox_channels=later, alert_routes=routes, repeat_channels=again
+        database,
+        secret,
+        outbox_channels=later,
+        alert_routes=routes,
+        repeat_channels=again,
+        joined_channels=joins,
     )
     engine = Engine(load_builtin_flows().values(), store)
     return Services(database, store, engine, secret, settings.public_url)

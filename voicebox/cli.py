@@ -149,6 +149,32 @@ def chat(code: str) -> None:
 
 
 @main.group()
+def telegram() -> None:
+    """Run the Telegram channel by polling, or register its webhook."""
+
+
+@telegram.command("poll")
+@click.option(
+    "--drop-webhook", is_flag=True, help="Remove the bot's webhook first (polling needs none)."
+)
+@human_errors
+def telegram_poll(drop_webhook: bool) -> None:
+    """Fetch Telegram messages by long polling (no public address needed) until Ctrl+C."""
+    from voicebox.telegram_commands import run_polling
+
+    run_polling(Settings.from_env(), _channels(), drop_webhook, click.echo)
+
+
+@telegram.command("set-webhook")
+@human_errors
+def telegram_set_webhook() -> None:
+    """Tell Telegram to send updates to VOICEBOX_PUBLIC_URL/telegram/webhook."""
+    from voicebox.telegram_commands import set_webhook
+
+    click.echo(set_webhook(Settings.from_env(), _channels()))
+
+
+@main.group()
 def flows() -> None:
     """Work with check-in flows."""
 

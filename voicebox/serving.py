@@ -29,7 +29,7 @@ from voicebox.settings import SQLITE_THREADS, THREADS, Settings, SettingsError
 from voicebox.storage.alerts import EMAIL, WEBHOOK
 from voicebox.storage.consultations import ensure_demo
 from voicebox.storage.database import DatabaseError
-from voicebox.storage.dispatcher import Dispatcher
+from voicebox.storage.dispatcher import Dispatchers
 from voicebox.storage.secret_key import remember_key
 from voicebox.storage.services import Services
 
@@ -165,7 +165,7 @@ def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any
                 dispatcher.pull_trigger()  # wake the loop now, not at its next timeout
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-    outbox, outbox_stop = Dispatcher(services.database, senders).start()
+    outbox = Dispatchers(services.database, senders, services.bell)
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=1.0, map=socket_map, use_poll=True, count=1)
@@ -178,8 +178,7 @@ def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=DISPATCHER_STOP)
         wasyncore.close_all(socket_map)
     finally:
-        outbox_stop.set()
-        outbox.join(timeout=DISPATCHER_STOP)
+        outbox.stop(timeout=DISPATCHER_STOP)
         services.database.dispose()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

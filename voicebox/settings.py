@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -144,3 +145,17 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
             f"VOICEBOX_{name} must be a whole number from {low} to {high}, like {default}"
         )
     return value
+
+
+def positive_setting(value: str | None, name: str, default: float, unit: str = "seconds") -> float:
+    """A number above 0 from a setting's value; the default when unset or unusable."""
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (number > 0 and math.isfinite(number)):
+        log.warning("VOICEBOX_%s must be a number above 0 (%s); using %s", name, unit, default)
+        return default
+    return number

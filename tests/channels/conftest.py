@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.channels.sms_harness import FakeTwilio, SmsHarness, fake_twilio_server
+from tests.channels.telegram_app import Person, TelegramApp
+from tests.channels.telegram_harness import FakeBotApi
 from tests.channels.web_visitor import Visitor
 from voicebox.app import build_services, create_app
 from voicebox.channels.registry import build_channels
@@ -102,3 +104,25 @@ def fake_twilio() -> Iterator[FakeTwilio]:
     """A fake Twilio REST API on 127.0.0.1 (a free port), speaking the real wire format."""
     with fake_twilio_server() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_bot_api() -> Iterator[FakeBotApi]:
+    """A fake Telegram Bot API on 127.0.0.1 (a free port), speaking the real wire format."""
+    with FakeBotApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+def telegram(tmp_path, fake_bot_api) -> Iterator[TelegramApp]:
+    """The app with the Telegram channel on (webhook and secret), its outbox threads
+    sending to the fake Bot API, DEMO and CORNER open."""
+    app = TelegramApp(tmp_path, fake_bot_api)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def person(telegram) -> Person:
+    """A young person in a private chat with the bot."""
+    return Person(telegram)

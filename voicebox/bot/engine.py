@@ -399,6 +399,9 @@ class Engine:
             words = replies.help_words(flow.help, buttons)
             self._tell_and_ask(state, words, buttons, outcome, "help")
             return
+        if inbound.pressed_on and context.button_passed:  # Help and Stop work on any message
+            self._tell_and_ask(state, replies.OLD_BUTTON, buttons, outcome, "reask")
+            return
         if command == "back":
             self._go_back(state, buttons, outcome)
             return

@@ -41,6 +41,10 @@ class InboundMessage:
     opt_out: str | None = None  # a provider's own opt-out signal: "stop", "start" or "help"
     received_at: datetime = field(default_factory=utcnow)
     buttons: bool = False  # the channel shows Skip, Back and Stop as buttons: say "press Skip"
+    # The provider's id of our message whose button was pressed (Telegram): a button on any
+    # message but the newest one sent to the person is for a question that has passed
+    # (Help and Stop still work).
+    pressed_on: str | None = None
     # The channel already showed the named check-in's opening (the web page does, without
     # storing anything): for a person with no conversation in it yet, this message answers
     # the opening's question instead of starting the check-in again.
@@ -78,3 +82,19 @@ class OutboundMessage:
             mark = f"{option.emoji} " if emoji and option.emoji else ""
             lines.append(f"{option.number} {mark}{option.words}")
         return "\n".join(lines)
+
+
+def joined(messages: Iterable[OutboundMessage], limit: int) -> tuple[OutboundMessage, ...]:
+    """Replies joined into as few messages as fit `limit` characters: each takes the texts
+    before it (a blank line between) up to the next one with choices, whose step it keeps."""
+    out: list[OutboundMessage] = []
+    for message in messages:
+        before = out[-1] if out else None
+        text = f"{before.text}\n\n{message.text}" if before is not None else message.text
+        if before is None or before.choices or before.expects or len(text) > limit:
+            out.append(message)
+            continue
+        out[-1] = OutboundMessage(
+            text, message.choices, message.step_id, message.expects, message.purpose
+        )
+    return tuple(out)

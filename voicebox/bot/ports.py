@@ -24,6 +24,9 @@ class TurnContext:
     duplicate: bool = False  # the message id was seen before: handle nothing, say nothing
     # A duplicate from the same sender: what the first delivery was answered (if still kept).
     earlier_replies: tuple[OutboundMessage, ...] = ()
+    # The pressed button was on a message older than the newest one sent to the person
+    # (InboundMessage.pressed_on): its question has passed, whatever its step.
+    button_passed: bool = False
 
 
 class Turn(Protocol):

@@ -32,6 +32,10 @@ class Channel(Protocol):
     # True when the provider delivers a message again if our answer was lost (Twilio): the
     # answer is then kept a day, so the repeat gets it.
     redelivers: bool
+    # The replies to one message go out joined into as few messages of at most this many
+    # characters as they fit (Telegram: one message a turn keeps within about one a second
+    # in a chat); None: each reply is its own message.
+    joined_length: int | None
 
     def enabled(self) -> bool:
         """True when the channel is set up and its routes and sender should exist."""

@@ -27,6 +27,7 @@ class ConsoleChannel:
     name: str = CHANNEL
     replies_later: bool = False
     redelivers: bool = False
+    joined_length: int | None = None  # each reply is its own message
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsoleChannel:
@@ -54,7 +55,10 @@ class ConsoleChannel:
         return None
 
     def chat(
-        self, handle: Callable[[InboundMessage], TurnResult], code: str, stdin: TextIO,
+        self,
+        handle: Callable[[InboundMessage], TurnResult],
+        code: str,
+        stdin: TextIO,
         stdout: TextIO,
     ) -> int:
         """Run one check-in of consultation `code` here (see run_console)."""

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from voicebox.channels.base import Channel
 from voicebox.channels.console import ConsoleChannel
 from voicebox.channels.sms import SmsChannel
+from voicebox.channels.telegram import TelegramChannel
 from voicebox.channels.web import WebChannel
 
-# Each type has a `from_env(env)` that reads its own typed settings. Telegram joins here
-# when it is built (its settings are VOICEBOX_TELEGRAM_*).
-CHANNEL_TYPES = (SmsChannel, WebChannel, ConsoleChannel)
+# Each type has a `from_env(env)` that reads its own typed settings.
+CHANNEL_TYPES = (SmsChannel, TelegramChannel, WebChannel, ConsoleChannel)
 
 
 def build_channels(env: Mapping[str, str] | None = None) -> dict[str, Channel]:

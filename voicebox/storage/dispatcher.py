@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import and_, false, func, select, text, update
@@ -17,7 +18,7 @@ from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.database import UNAVAILABLE, Database
 from voicebox.storage.models import PENDING, OutboxMessage, Participant, table
 from voicebox.storage.outbox import STOPPED, message_from_json
-from voicebox.storage.rate_limits import hold, take_slot
+from voicebox.storage.rate_limits import forget_idle, free_at, hold, take_slot
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,16 @@ class SendFailed(Exception):
         opted_out: bool = False,
         wait: float | None = None,
         in_doubt: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.retry = retry and not opted_out
+        self.retry = retry and not opted_out and not unreachable
         self.opted_out = opted_out  # the provider says this person unsubscribed
         self.wait = wait  # seconds the provider asked us to wait (Retry-After)
         self.in_doubt = in_doubt
+        # Nothing reaches this person (they blocked the bot) until they write again.
+        self.unreachable = unreachable
 
 
 class Sender(Protocol):
@@ -63,6 +67,14 @@ class Paced(Protocol):
 
     def units(self, message: OutboundMessage) -> int:
         """How many units this message costs (an SMS: its segments)."""
+
+
+@runtime_checkable
+class PacedPerPerson(Protocol):
+    """A sender whose provider also takes at most `person_rate` messages a second to one
+    person (Telegram: about 1 a second in a chat). Their messages then also go in order."""
+
+    person_rate: float
 
 
 @runtime_checkable
@@ -88,6 +100,32 @@ class Backoff:
         return base * random.uniform(0.8, 1.2)
 
 
+class Bell:
+    """Rung when something was queued that should go at once (a reply in a chat): every
+    dispatcher in the process wakes instead of waiting for its next look."""
+
+    def __init__(self) -> None:
+        self._listeners: list[threading.Event] = []
+        self._lock = threading.Lock()
+
+    def listen(self) -> threading.Event:
+        """An event set each time the bell rings (the listener clears it)."""
+        event = threading.Event()
+        with self._lock:
+            self._listeners.append(event)
+        return event
+
+    def ring(self) -> None:
+        """Wake every listener."""
+        with self._lock:
+            for event in self._listeners:
+                event.set()
+
+
+UNREACHABLE = "the provider says nothing reaches this person"
+PERSON_SLACK = 0.05  # seconds: a person's slot this close is taken now, not deferred
+PERSON_IDLE = 3600.0  # seconds after its last slot that a person's limit row is deleted
+TIDY_EVERY = 600.0  # seconds between deleting those rows, in each dispatcher thread
 DEFAULT_TIMEOUT = 30.0  # seconds, for a sender that does not say how long a send can take
 LEASE_MARGIN = 10.0  # a claim lasts the sender's timeout and this, then others may take it
 
@@ -95,6 +133,13 @@ LEASE_MARGIN = 10.0  # a claim lasts the sender's timeout and this, then others 
 def lease_seconds(sender: Sender) -> float:
     """How long a claim on a row lasts: the sender's own timeout and a margin."""
     return float(getattr(sender, "timeout", DEFAULT_TIMEOUT)) + LEASE_MARGIN
+
+
+class Deferred:
+    """A claim put off: the person's own limit was not free, so the row waits its turn."""
+
+
+DEFERRED = Deferred()
 
 
 @dataclass(frozen=True)
@@ -107,6 +152,7 @@ class Claim:
     message: OutboundMessage
     participant_id: int | None
     opted_out: bool
+    unreachable: bool
     token: int  # the row's attempts after the claim: a later claim by anyone changes it
     in_doubt: bool  # an earlier send may have reached the provider
     created_at: datetime
@@ -124,25 +170,31 @@ class Dispatcher:
         senders: Mapping[str, Sender],
         backoff: Backoff | None = None,
         batch: int = 50,
+        bell: Bell | None = None,
     ) -> None:
         self.database = database
         self.senders = dict(senders)
         self.backoff = backoff or Backoff()
         self.batch = batch
         self._stop = threading.Event()
+        self._woken = (bell or Bell()).listen()
+        self._soonest = math.inf  # when the soonest row put off for a person's limit is due
 
     def run_once(self, now: datetime | None = None) -> int:
         """Send what is due (at most `batch` messages); return how many were tried."""
-        tried = 0
-        while tried < self.batch and not self._stop.is_set():
+        tried = deferred = 0
+        while tried < self.batch and deferred < self.batch and not self._stop.is_set():
             claim = self._claim(now or utcnow())
             if claim is None:
                 break
+            if isinstance(claim, Deferred):
+                deferred += 1
+                continue
             tried += 1
             self._deliver(claim, now or utcnow())
         return tried
 
-    def _claim(self, now: datetime) -> Claim | None:
+    def _claim(self, now: datetime) -> Claim | Deferred | None:
         channels = list(self.senders)
         if not channels:
             return None
@@ -184,6 +236,7 @@ class Dispatcher:
                     # An alert to a worker has its own address and no young person.
                     func.coalesce(_outbox.c.address, _participants.c.address).label("address"),
                     func.coalesce(_participants.c.opted_out, false()).label("opted_out"),
+                    func.coalesce(_participants.c.unreachable, false()).label("unreachable"),
                 )
                 .outerjoin(_participants, _participants.c.id == _outbox.c.participant_id)
                 .where(_outbox.c.id == found)
@@ -194,9 +247,19 @@ class Dispatcher:
             message = message_from_json(row.body)
             # A lease that ran out on a row being sent: that send may have reached them.
             in_doubt = bool(row.in_doubt) or row.status == "sending"
-            wait = 0.0
-            if isinstance(sender, Paced) and not row.opted_out:
-                wait = take_slot(conn, row.channel, sender.rate, sender.units(message))
+            wait: float | None = 0.0
+            if isinstance(sender, Paced) and not (row.opted_out or row.unreachable):
+                wait = self._slot(conn, sender, row.channel, row.participant_id, message)
+            if wait is None:  # the person's limit: after their last message, in turn
+                later = free_at(conn, f"{row.channel}:{row.participant_id}")
+                when = datetime.fromtimestamp(later, UTC)
+                conn.execute(
+                    update(_outbox)
+                    .where(_outbox.c.id == row.id)
+                    .values(next_attempt_at=max(when, now), status="queued", in_doubt=in_doubt)
+                )
+                self._soonest = min(self._soonest, later)
+                return DEFERRED
             lease = timedelta(seconds=wait + lease_seconds(sender))
             conn.execute(
                 update(_outbox)
@@ -217,16 +280,33 @@ class Dispatcher:
             message=message,
             participant_id=row.participant_id,
             opted_out=bool(row.opted_out),
+            unreachable=bool(row.unreachable),
             token=row.attempts + 1,
             in_doubt=in_doubt,
             created_at=row.created_at,
             wait=wait,
         )
 
+    @staticmethod
+    def _slot(
+        conn: Any, sender: Paced, channel: str, participant_id: int | None, message: Any
+    ) -> float | None:
+        """Seconds until the channel's limit lets this message go; None when the person's
+        own limit is not free yet (the row waits its turn, and no thread sleeps on it)."""
+        if isinstance(sender, PacedPerPerson) and participant_id is not None:
+            person = f"{channel}:{participant_id}"
+            if free_at(conn, person) > time.time() + PERSON_SLACK:
+                return None
+            take_slot(conn, person, sender.person_rate)
+        return take_slot(conn, channel, sender.rate, sender.units(message))
+
     def _deliver(self, claim: Claim, now: datetime) -> None:
         """Send one claimed message (asking the provider first when a send is in doubt)."""
         if claim.opted_out:
             self._finish(claim, status="cancelled", error=STOPPED)
+            return
+        if claim.unreachable:
+            self._finish(claim, status="cancelled", error=UNREACHABLE)
             return
         if claim.wait > 0 and self._stop.wait(claim.wait):
             self._release(claim)  # stopping: another process, or the next start, sends it
@@ -279,6 +359,12 @@ class Dispatcher:
                     update(_participants)
                     .where(_participants.c.id == claim.participant_id)
                     .values(opted_out=True, updated_at=now)
+                )
+            if failure.unreachable and claim.participant_id is not None:
+                conn.execute(
+                    update(_participants)
+                    .where(_participants.c.id == claim.participant_id)
+                    .values(unreachable=True, updated_at=now)
                 )
             if failure.wait and isinstance(self.senders[claim.channel], Paced):
                 hold(conn, claim.channel, time.time() + failure.wait)  # for every process
@@ -339,11 +425,16 @@ class Dispatcher:
             log.warning("outbox message %s: its claim ran out before it was done", claim.id)
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
-        """Keep draining until `stop` is set; errors are logged, never fatal."""
+        """Keep draining until `stop` is set; errors are logged, never fatal. When idle it
+        looks again every `interval` seconds, or at once when the bell rings."""
         self._stop = stop
         away = False
+        next_tidy = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_tidy:
+                    next_tidy = time.monotonic() + TIDY_EVERY
+                    self.forget_idle_limits()
                 tried = self.run_once()
                 if away:
                     log.info("the outbox dispatcher reached the database again")
@@ -355,17 +446,65 @@ class Dispatcher:
             except Exception:
                 log.exception("the outbox dispatcher could not run")
                 tried = 0
-            if not tried:
-                stop.wait(interval)
+            if not tried and not stop.is_set():
+                soonest, self._soonest = self._soonest, math.inf
+                self._woken.wait(max(0.0, min(interval, soonest - time.time())))
+                self._woken.clear()
 
     def start(self, interval: float = 1.0) -> tuple[threading.Thread, threading.Event]:
         """Run in a background thread; set the returned event to stop it."""
-        stop = threading.Event()
+        stop = _Stopping(self._woken)
         thread = threading.Thread(
             target=self.run_forever, args=(stop, interval), name="voicebox-outbox", daemon=True
         )
         thread.start()
         return thread, stop
+
+    def forget_idle_limits(self) -> None:
+        """Delete the limits of people who have not been sent anything for a while."""
+        for name, sender in self.senders.items():
+            if isinstance(sender, PacedPerPerson):
+                with self.database.transaction() as conn:
+                    forget_idle(conn, f"{name}:", time.time() - PERSON_IDLE)
+
+
+class _Stopping(threading.Event):
+    """A stop event that also wakes its dispatcher, so it stops at once, not at its next look."""
+
+    def __init__(self, woken: threading.Event) -> None:
+        super().__init__()
+        self._woken = woken
+
+    def set(self) -> None:
+        """Stop, and wake the dispatcher to see it."""
+        super().set()
+        self._woken.set()
+
+
+class Dispatchers:
+    """The outbox's threads in one process: one per sender (more for a sender that says
+    `threads`), so a slow provider never holds up another channel's replies."""
+
+    def __init__(
+        self,
+        database: Database,
+        senders: Mapping[str, Sender],
+        bell: Bell | None = None,
+        interval: float = 1.0,
+    ) -> None:
+        self.running = [
+            Dispatcher(database, {name: sender}, bell=bell).start(interval)
+            for name, sender in senders.items()
+            for _ in range(max(1, int(getattr(sender, "threads", 1))))
+        ]
+
+    def stop(self, timeout: float) -> None:
+        """Stop every thread and wait up to `timeout` seconds in all for them to end."""
+        for _thread, stop in self.running:
+            stop.set()
+        deadline = time.monotonic() + timeout
+        for thread, _stop in self.running:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _first(exc: Exception) -> str:

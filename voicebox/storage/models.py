@@ -74,6 +74,9 @@ class Participant(Base):
     address: Mapped[str] = mapped_column(String(255))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     report_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The provider says nothing reaches them (a Telegram user who blocked the bot): nothing
+    # is sent until they write again. Not an opt-out: their next message is read as usual.
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -284,6 +287,8 @@ class OutboxMessage(Base):
             postgresql_where=text(PENDING),
             sqlite_where=text(PENDING),
         ),
+        # A person's newest message (which of our messages a pressed button was on).
+        Index("ix_outbox_participant", "participant_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -312,6 +317,16 @@ class OutboxMessage(Base):
     # mid-send): ask the provider before sending again. While `sending`, next_attempt_at is
     # the end of the claim's lease.
     in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Notice(Base):
+    """A notice said at most once in a while to one address (a group told to talk
+    privately): kept as a keyed hash, never the address."""
+
+    __tablename__ = "notices"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    said_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RateLimit(Base):

@@ -93,6 +93,26 @@ def enqueue(
         conn.execute(_INSERT, rows)
 
 
+def enqueue_to(
+    conn: Connection, channel: str, address: str, message: OutboundMessage, now: datetime
+) -> None:
+    """Queue one message to an address that is no participant (a group chat's notice)."""
+    conn.execute(
+        _INSERT,
+        {
+            "channel": channel,
+            "participant_id": None,
+            "address": address,
+            "body": message_to_json(message),
+            "purpose": "notice",
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+
+
 STOPPED = "the person sent STOP"
 
 
@@ -110,6 +130,24 @@ def cancel(database: Database, participant_id: int, reason: str) -> int:
     """Cancel everything still queued for a person, in a transaction of its own."""
     with database.transaction() as conn:
         return cancel_queued(conn, participant_id, reason)
+
+
+_NEWEST_SENT = (
+    select(_outbox.c.provider_id)
+    .where(
+        _outbox.c.participant_id == bindparam("participant_id"),
+        _outbox.c.channel == bindparam("channel"),
+        _outbox.c.provider_id.is_not(None),
+    )
+    .order_by(_outbox.c.id.desc())
+    .limit(1)
+)
+
+
+def newest_sent(conn: Connection, participant_id: int, channel: str) -> str | None:
+    """The provider's id of the newest message sent to a person on a channel, if any."""
+    found = conn.execute(_NEWEST_SENT, {"participant_id": participant_id, "channel": channel})
+    return found.scalar()
 
 
 @dataclass(frozen=True)

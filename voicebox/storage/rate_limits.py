@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from voicebox.storage.database import insert_ignoring
 from voicebox.storage.models import RateLimit, table
@@ -38,6 +38,21 @@ def take_slot(
         update(_limits).where(_limits.c.name == name).values(next_at=start + max(1, units) / rate)
     )
     return start - now
+
+
+def free_at(conn: Connection, name: str) -> float:
+    """When the limit's next slot is free (seconds since the epoch), holding its row."""
+    read = select(_limits.c.next_at).where(_limits.c.name == name).with_for_update()
+    return float(conn.execute(read).scalar() or 0.0)
+
+
+def forget_idle(conn: Connection, prefix: str, before: float) -> int:
+    """Delete the limits named `prefix`... whose slots all passed before then (one person's
+    limit is a row while they chat, not for ever); return how many went."""
+    gone = conn.execute(
+        delete(_limits).where(_limits.c.name.startswith(prefix), _limits.c.next_at < before)
+    )
+    return gone.rowcount or 0
 
 
 def hold(conn: Connection, name: str, until: float) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voicebox.bot.engine import Engine
 from voicebox.storage.database import Database
+from voicebox.storage.dispatcher import Bell
 from voicebox.storage.store import SqlStore
 
 
@@ -18,3 +19,4 @@ class Services:
     engine: Engine
     secret: bytes
     public_url: str | None = None
+    bell: Bell = field(default_factory=Bell)  # rung when a reply should go at once

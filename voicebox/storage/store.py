@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from voicebox.bot.messages import InboundMessage, OutboundMessage, utcnow
+from voicebox.bot.messages import InboundMessage, OutboundMessage, joined, utcnow
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, ConversationState, Outcome, Participant
 from voicebox.storage import alerts, message_ids, outbox, transcripts
@@ -69,6 +69,11 @@ _ANY_CONVERSATION = (
 _ANY_FLAG = (
     select(_flags.c.id).where(_flags.c.participant_id == bindparam("participant_id")).limit(1)
 )
+_REACHABLE_AGAIN = (
+    update(_participants)
+    .where(_participants.c.id == bindparam("row_id"), _participants.c.unreachable)
+    .values(unreachable=False)
+)
 _DELETE_PARTICIPANT = delete(_participants).where(_participants.c.id == bindparam("participant_id"))
 _INSERT_ANSWERS = insert(_answers)
 _INSERT_FLAGS = insert(_flags).returning(_flags.c.id)
@@ -92,8 +97,11 @@ class SqlTurn:
         alert_routes: alerts.AlertRoutes,
         message: tuple[int, str] | None = None,
         earlier_replies: tuple[OutboundMessage, ...] = (),
+        button_passed: bool = False,
+        join_limit: int | None = None,
     ) -> None:
         self._connection = connection
+        self._join_limit = join_limit  # replies are queued joined, up to this length
         self._inbound = inbound
         self._message = message  # the new message id's row, and the sender's keyed hash
         self._outbox_channels = outbox_channels
@@ -102,7 +110,13 @@ class SqlTurn:
         self.conversation_id = conversation_id
         self._consultation_ids = consultation_ids
         self.context = TurnContext(
-            participant, state, self._find_consultation, named, duplicate, earlier_replies
+            participant,
+            state,
+            self._find_consultation,
+            named,
+            duplicate,
+            earlier_replies,
+            button_passed,
         )
 
     def _find_consultation(self, code: str) -> ConsultationRef | None:
@@ -134,7 +148,7 @@ class SqlTurn:
         if outcome.forget and not outcome.flags and self._forget(conn, outcome):
             channel = self._inbound.channel
             if outcome.replies and channel in self._outbox_channels:
-                outbox.enqueue(conn, self.participant_id, channel, outcome.replies, now)
+                self._queue(conn, outcome.replies, now)
             return
         if outcome.retracted and self.conversation_id is not None:
             conn.execute(
@@ -181,7 +195,13 @@ class SqlTurn:
             ]
             conn.execute(transcripts.INSERT_LINES, rows)
         if outcome.replies and self._inbound.channel in self._outbox_channels:
-            outbox.enqueue(conn, self.participant_id, self._inbound.channel, outcome.replies, now)
+            self._queue(conn, outcome.replies, now)
+
+    def _queue(self, conn: Connection, replies: list[OutboundMessage], now: Any) -> None:
+        """Put the replies in the outbox (joined, for a channel that joins them)."""
+        assert self.participant_id is not None
+        queued = replies if self._join_limit is None else joined(replies, self._join_limit)
+        outbox.enqueue(conn, self.participant_id, self._inbound.channel, queued, now)
 
     def _save_participant(self, conn: Connection, outcome: Outcome, now: Any) -> None:
         changes: dict[str, Any] = {}
@@ -192,6 +212,8 @@ class SqlTurn:
         if changes:
             changes["updated_at"] = now
             conn.execute(_UPDATE_PARTICIPANT, {**changes, "row_id": self.participant_id})
+        if self._inbound.channel in self._outbox_channels:  # they wrote: they can be reached
+            conn.execute(_REACHABLE_AGAIN, {"row_id": self.participant_id})
         if outcome.opted_out:  # after STOP nothing more goes out, on any channel
             assert self.participant_id is not None
             outbox.cancel_queued(conn, self.participant_id, outbox.STOPPED)
@@ -302,6 +324,7 @@ class SqlStore:
         outbox_channels: Iterable[str] = (),
         alert_routes: alerts.AlertRoutes | None = None,
         repeat_channels: Iterable[str] = (),
+        joined_channels: Mapping[str, int] | None = None,
     ) -> None:
         self.database = database
         self.secret = secret
@@ -309,6 +332,9 @@ class SqlStore:
         # Channels whose provider delivers a message again when our answer was lost: the
         # answer is kept a day for the repeat (Channel.redelivers).
         self.repeat_channels = frozenset(repeat_channels)
+        # Channels whose replies to one message are queued joined, and their length limit
+        # (Channel.joins_replies).
+        self.joined_channels = dict(joined_channels or {})
         self.alert_routes = alert_routes or alerts.AlertRoutes()  # how flags reach a person
         self._insert_message_id = message_ids.insert_statement(database.dialect)
         self._insert_participant = insert_ignoring(_participants, database.dialect)
@@ -379,6 +405,10 @@ class SqlStore:
         if row is not None:
             state = conversation_state(row)
             ids[row.code] = row.consultation_id
+        passed = False
+        if inbound.pressed_on and participant_id is not None:
+            newest = outbox.newest_sent(conn, participant_id, inbound.channel)
+            passed = newest is not None and newest != inbound.pressed_on
         return SqlTurn(
             conn,
             inbound,
@@ -393,6 +423,8 @@ class SqlStore:
             self.alert_routes,
             message,
             earlier,
+            passed,
+            self.joined_channels.get(inbound.channel),
         )
 
     def _peek(

@@ -27,6 +27,7 @@ class SmsChannel:
     name: str = CHANNEL
     replies_later: bool = False  # replies are the TwiML answer to Twilio's request
     redelivers: bool = True  # Twilio tries again when our answer was lost
+    joined_length: int | None = None  # each reply is its own message
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmsChannel:
@@ -59,7 +60,7 @@ class SmsChannel:
         )
 
     def invitation(self, code: str) -> str | None:
-        """"Text CODE to +44...", when texts come in and the sending number is a number."""
+        """ "Text CODE to +44...", when texts come in and the sending number is a number."""
         sender = self.settings.sender or ""
         if not self.enabled() or not sender.startswith("+"):
             return None

@@ -29,6 +29,8 @@ def non_gsm7(text: str) -> str:
         if ch not in _BASIC and ch not in _EXTENDED and ch not in seen:
             seen.append(ch)
     return "".join(seen)
+
+
 CONCATENATED_SEGMENT = 153  # GSM-7 septets per part of a multi-part SMS
 
 _GSM7 = _BASIC | _EXTENDED
@@ -101,4 +103,3 @@ def segment_count(text: str) -> int:
     if length <= SEGMENT_LENGTH:
         return 1
     return math.ceil(length / CONCATENATED_SEGMENT)
-

@@ -111,4 +111,3 @@ def _packed(messages: tuple[OutboundMessage, ...]) -> tuple[str, ...]:
         )
         texts = [texts[0], texts[-1]]
     return tuple(texts)
-

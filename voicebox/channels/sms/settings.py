@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from voicebox.settings import env_value
-
-log = logging.getLogger(__name__)
+from voicebox.settings import env_value, positive_setting
 
 DEFAULT_API_URL = "https://api.twilio.com"
 DEFAULT_RATE = 1.0  # segments a second, across every process (VOICEBOX_TWILIO_RATE)
@@ -36,24 +32,12 @@ class SmsSettings:
             sender=env_value(env, "TWILIO_FROM"),
             api_url=(env_value(env, "TWILIO_API_URL") or DEFAULT_API_URL).rstrip("/"),
             rate=sender_rate(env_value(env, "TWILIO_RATE")),
-            timeout=_positive(env_value(env, "TWILIO_TIMEOUT"), "TWILIO_TIMEOUT", DEFAULT_TIMEOUT),
+            timeout=positive_setting(
+                env_value(env, "TWILIO_TIMEOUT"), "TWILIO_TIMEOUT", DEFAULT_TIMEOUT
+            ),
         )
 
 
 def sender_rate(value: str | None) -> float:
     """Segments a second from VOICEBOX_TWILIO_RATE's value; 1 when unset or unusable."""
-    return _positive(value, "TWILIO_RATE", DEFAULT_RATE, "segments a second")
-
-
-def _positive(value: str | None, name: str, default: float, unit: str = "seconds") -> float:
-    """A number above 0 from a setting's value; the default when unset or unusable."""
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not (number > 0 and math.isfinite(number)):
-        log.warning("VOICEBOX_%s must be a number above 0 (%s); using %s", name, unit, default)
-        return default
-    return number
+    return positive_setting(value, "TWILIO_RATE", DEFAULT_RATE, "segments a second")

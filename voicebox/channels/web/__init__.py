@@ -27,6 +27,7 @@ class WebChannel:
     name: str = CHANNEL
     replies_later: bool = False  # replies are the page's answer
     redelivers: bool = False  # the page shows the transcript; a repeat needs no kept answer
+    joined_length: int | None = None  # each reply is its own message
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebChannel:
