@@ -38,8 +38,12 @@ class TelegramApp:
         rate: float = 1000.0,
         timeout: float = 2.0,
         dispatch: bool = True,
+        person_rate: float = 50.0,
     ) -> None:
         self.fake = fake
+        # Telegram's own pace in a chat is about 1 a second; tests that are not about it
+        # go faster, so a check-in of twenty steps takes less than twenty seconds.
+        self.person_rate = person_rate
         self.settings = Settings(
             database_url=database_url or f"sqlite:///{folder / 'voicebox.db'}",
             secret_key=SECRET_KEY,
@@ -75,6 +79,7 @@ class TelegramApp:
     def start_outbox(self) -> None:
         """Run the outbox's threads, as `voicebox serve` does."""
         senders = build_senders(self.services, self.channels)
+        senders["telegram"].person_rate = self.person_rate
         self.outbox = Dispatchers(self.services.database, senders, self.services.bell, 0.2)
 
     def close(self) -> None:
@@ -139,9 +144,14 @@ class Person:
         return [button for row in markup.get("inline_keyboard", []) for button in row]
 
     def button(self, words: str, message: ShownMessage | None = None) -> dict[str, Any]:
-        """The button whose text holds these words."""
-        found = [b for b in self.buttons(message) if words.lower() in b["text"].lower()]
-        assert found, f"no button with {words!r}: {[b['text'] for b in self.buttons(message)]}"
+        """The button whose words are these (after its symbol), else the first that holds
+        them."""
+        buttons = self.buttons(message)
+        wanted = words.lower()
+        found = [b for b in buttons if b["text"].lower().split(" ", 1)[-1] == wanted]
+        found = found or [b for b in buttons if b["text"].lower() == wanted]
+        found = found or [b for b in buttons if wanted in b["text"].lower()]
+        assert found, f"no button with {words!r}: {[b['text'] for b in buttons]}"
         return found[0]
 
     def press(

@@ -248,7 +248,10 @@ class Dispatcher:
             # A lease that ran out on a row being sent: that send may have reached them.
             in_doubt = bool(row.in_doubt) or row.status == "sending"
             wait: float | None = 0.0
-            if isinstance(sender, Paced) and not (row.opted_out or row.unreachable):
+            # After STOP only its own confirmation still goes (a channel that replies later
+            # sends it from here); a person the provider cannot reach gets nothing.
+            opted_out = bool(row.opted_out) and message.purpose != "stop"
+            if isinstance(sender, Paced) and not (opted_out or row.unreachable):
                 wait = self._slot(conn, sender, row.channel, row.participant_id, message)
             if wait is None:  # the person's limit: after their last message, in turn
                 later = free_at(conn, f"{row.channel}:{row.participant_id}")
@@ -279,7 +282,7 @@ class Dispatcher:
             address=row.address,
             message=message,
             participant_id=row.participant_id,
-            opted_out=bool(row.opted_out),
+            opted_out=opted_out,
             unreachable=bool(row.unreachable),
             token=row.attempts + 1,
             in_doubt=in_doubt,

@@ -150,6 +150,17 @@ def newest_sent(conn: Connection, participant_id: int, channel: str) -> str | No
     return found.scalar()
 
 
+def older_than(provider_id: str, newest: str | None) -> bool:
+    """True when a message is older than the newest one sent to the person. Ids that are
+    numbers (Telegram's count up in each chat) compare as numbers, so a message whose send
+    is not written down yet is not taken for an old one."""
+    if newest is None or provider_id == newest:
+        return False
+    if provider_id.isdecimal() and newest.isdecimal():
+        return int(provider_id) < int(newest)
+    return True
+
+
 @dataclass(frozen=True)
 class Delivered:
     """A message from the outbox, handed to the person by showing it."""

@@ -408,7 +408,7 @@ class SqlStore:
         passed = False
         if inbound.pressed_on and participant_id is not None:
             newest = outbox.newest_sent(conn, participant_id, inbound.channel)
-            passed = newest is not None and newest != inbound.pressed_on
+            passed = outbox.older_than(inbound.pressed_on, newest)
         return SqlTurn(
             conn,
             inbound,

@@ -47,7 +47,7 @@ class BotApi:
         self._name_asked = -NAME_RETRY
         self._closed = False
 
-        async def build() -> Bot:
+        async def build() -> tuple[Bot, list[HTTPXRequest]]:
             request = HTTPXRequest(
                 connection_pool_size=CONNECTIONS,
                 read_timeout=timeout,
@@ -61,11 +61,13 @@ class BotApi:
                 write_timeout=timeout,
                 connect_timeout=timeout,
             )
-            return Bot(
+            bot = Bot(
                 token, base_url=f"{api_url}/bot", request=request, get_updates_request=polling
             )
+            return bot, [request, polling]
 
-        self.bot: Bot = self.call(lambda: build())
+        # Never initialised (that would ask getMe first), so closing the requests is ours.
+        self.bot, self._requests = self.call(lambda: build())
 
     def __repr__(self) -> str:
         return "BotApi()"  # never the token
@@ -106,11 +108,17 @@ class BotApi:
             return
         self._closed = True
         try:
-            self.call(lambda: self.bot.shutdown(), timeout=5)
+            self.call(self._shut, timeout=5)
         except Exception as exc:  # closing: nothing more to do about it
             log.debug("closing the Bot API's connections: %s", type(exc).__name__)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    async def _shut(self) -> None:
+        for request in self._requests:
+            await request.shutdown()
 
 
 def _log_failure(done: Future[Any], what: str) -> None:

@@ -29,6 +29,7 @@ from voicebox.channels.telegram.render import (
 from voicebox.channels.telegram.sender import CHANNEL
 from voicebox.channels.text import clean_text
 from voicebox.storage import notices, reach
+from voicebox.storage.outbox import older_than
 from voicebox.storage.services import Services
 
 log = logging.getLogger(__name__)
@@ -193,11 +194,11 @@ class UpdateHandler:
         self.services.bell.ring()
 
     def _still_open(self, address: str, pressed_on: str) -> bool:
-        """True when the pressed message is the newest one sent to the person."""
+        """True unless the pressed message is older than the newest one sent to them."""
         newest = reach.newest_sent_to(
             self.services.database, self.services.secret, CHANNEL, address
         )
-        return newest is None or newest == pressed_on
+        return not older_than(pressed_on, newest)
 
     def _tick(self, message: Message, data: str) -> None:
         """Tick or untick one card, in place."""

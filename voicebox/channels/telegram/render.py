@@ -13,7 +13,7 @@ from voicebox.bot.messages import ChoiceOption, OutboundMessage
 from voicebox.channels.telegram import callbacks
 
 MAX_TEXT = 4096  # Telegram's limit on a message's text, in UTF-16 code units
-TICK = "✔️"  # before a ticked card (the choices' own symbols include ✅)
+TICK = "☑️"  # before a ticked card (no flow's symbol: they use ✅ and ✔️)
 DONE = "👍 Done"  # the engine says "press Done"
 # The buttons under a question, with the symbol and the word the engine knows them by.
 CONTROLS = {"back": "⬅️ Back", "skip": "⏭️ Skip", "help": "❓ Help", "stop": "✋ Stop"}
@@ -117,17 +117,13 @@ def toggled(markup: InlineKeyboardMarkup, data: str) -> InlineKeyboardMarkup | N
         for button in row:
             if button.callback_data == data:
                 found = True
-                words = _unticked(str(button.text))
-                text = f"{TICK} {words}" if tick else words
+                label = str(button.text)
+                text = f"{TICK} {label}" if tick else label.removeprefix(f"{TICK} ")
                 other = ".".join([*press[:3], "0" if tick else "1"])
                 button = InlineKeyboardButton(text, callback_data=other)
             new_row.append(button)
         rows.append(new_row)
     return InlineKeyboardMarkup(rows) if found else None
-
-
-def _unticked(text: str) -> str:
-    return text.removeprefix(TICK).strip()
 
 
 def ticked_keys(markup: InlineKeyboardMarkup | None, step_tag: str) -> list[str]:
