@@ -18,7 +18,7 @@ from voicebox.channels.telegram import TelegramChannel
 from voicebox.channels.telegram.settings import TelegramSettings
 from voicebox.settings import Settings
 from voicebox.storage.consultations import create_consultation, ensure_demo
-from voicebox.storage.dispatcher import Dispatchers
+from voicebox.storage.dispatcher import Backoff, Dispatchers
 
 TELEGRAM_SECRET = "test-telegram-webhook-secret_0123456789"
 SECRET_KEY = "test-secret-key-for-telegram-0123456789abcdef"
@@ -39,11 +39,15 @@ class TelegramApp:
         timeout: float = 2.0,
         dispatch: bool = True,
         person_rate: float = 50.0,
+        interval: float = 0.2,
+        backoff: Backoff | None = None,
     ) -> None:
         self.fake = fake
         # Telegram's own pace in a chat is about 1 a second; tests that are not about it
         # go faster, so a check-in of twenty steps takes less than twenty seconds.
         self.person_rate = person_rate
+        self.interval = interval  # how often an idle outbox thread looks (the bell wakes it)
+        self.backoff = backoff or Backoff(first=0.2, cap=1.0)
         self.settings = Settings(
             database_url=database_url or f"sqlite:///{folder / 'voicebox.db'}",
             secret_key=SECRET_KEY,
@@ -80,7 +84,9 @@ class TelegramApp:
         """Run the outbox's threads, as `voicebox serve` does."""
         senders = build_senders(self.services, self.channels)
         senders["telegram"].person_rate = self.person_rate
-        self.outbox = Dispatchers(self.services.database, senders, self.services.bell, 0.2)
+        self.outbox = Dispatchers(
+            self.services.database, senders, self.services.bell, self.interval, self.backoff
+        )
 
     def close(self) -> None:
         """Stop the threads, the Bot API's loop and the database."""

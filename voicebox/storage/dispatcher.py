@@ -371,10 +371,13 @@ class Dispatcher:
                 )
             if failure.wait and isinstance(self.senders[claim.channel], Paced):
                 hold(conn, claim.channel, time.time() + failure.wait)  # for every process
-        if not failure.retry or claim.token >= self.backoff.max_attempts:
+        # A provider that says when to try again (a 429's Retry-After) is only busy: its wait
+        # is kept exactly, and such tries never use up the message's attempts.
+        told = failure.wait
+        if not failure.retry or (claim.token >= self.backoff.max_attempts and told is None):
             self._finish(claim, status="failed", error=failure.reason)
             return
-        wait = max(failure.wait or 0.0, self.backoff.delay(claim.token))
+        wait = max(1.0, told) if told is not None else self.backoff.delay(claim.token)
         with self.database.transaction() as conn:
             conn.execute(
                 update(_outbox)
@@ -494,9 +497,10 @@ class Dispatchers:
         senders: Mapping[str, Sender],
         bell: Bell | None = None,
         interval: float = 1.0,
+        backoff: Backoff | None = None,
     ) -> None:
         self.running = [
-            Dispatcher(database, {name: sender}, bell=bell).start(interval)
+            Dispatcher(database, {name: sender}, backoff, bell=bell).start(interval)
             for name, sender in senders.items()
             for _ in range(max(1, int(getattr(sender, "threads", 1))))
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -22,9 +23,13 @@ from telegram.request import HTTPXRequest
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
-for _name in ("httpx", "httpcore"):
+# httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token;
+# python-telegram-bot logs each call's data (chat ids, words) at DEBUG.
+for _name in ("httpx", "httpcore", "telegram"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+# Time periods (a 429's retry_after) as timedelta, python-telegram-bot's coming default:
+# without it every 429 warns that the type will change.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 POLL_WAIT = 25  # seconds a getUpdates long poll waits for an update
 CONNECTIONS = 32  # the pool's size: the outbox's threads and the webhook's calls share it

@@ -5,6 +5,7 @@ rarely, a person may get one message twice (ARCHITECTURE.md says so)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from telegram import Message
@@ -34,9 +35,9 @@ def chat_id(address: str) -> str:
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
-    """The seconds a 429 asked us to wait. Read from what pickling keeps, which is plain
-    seconds: the attribute itself warns that its type will change."""
-    return float(error.__reduce__()[1][0])
+    """The seconds a 429 asked us to wait (a timedelta with PTB_TIMEDELTA, else seconds)."""
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def failure(error: Exception) -> SendFailed:
