@@ -30,15 +30,23 @@ def say_once(
     key = address_key(secret, f"notice:{channel}", address)
     now = utcnow()
     with database.transaction() as conn:
-        made = conn.execute(
-            insert_ignoring(_notices, database.dialect).values(key_hash=key, said_at=now)
-        ).rowcount
+        # RETURNING says whether the row was made (rowcount does not, on every database).
+        made = (
+            conn.execute(
+                insert_ignoring(_notices, database.dialect)
+                .values(key_hash=key, said_at=now)
+                .returning(_notices.c.key_hash)
+            ).first()
+            is not None
+        )
         if not made:
-            made = conn.execute(
-                update(_notices)
-                .where(_notices.c.key_hash == key, _notices.c.said_at < now - every)
-                .values(said_at=now)
-            ).rowcount
+            made = bool(
+                conn.execute(
+                    update(_notices)
+                    .where(_notices.c.key_hash == key, _notices.c.said_at < now - every)
+                    .values(said_at=now)
+                ).rowcount
+            )
         if made:
             outbox.enqueue_to(conn, channel, address, message, now)
-    return bool(made)
+    return made
