@@ -83,7 +83,7 @@ class TelegramChannel:
             for step in flow.steps.values()
             if step.type == "consent"
         )
-        return TelegramSender(self.api(), self.settings.rate, consent)
+        return TelegramSender(self.api, self.settings.rate, self.settings.timeout, consent)
 
     def fit(self, message: OutboundMessage) -> Fit:
         """A Telegram message holds 4,096 characters (longer ones go in pieces)."""

@@ -5,6 +5,7 @@ rarely, a person may get one message twice (ARCHITECTURE.md says so)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
@@ -22,7 +23,7 @@ from telegram.error import (
 from voicebox.bot.messages import OutboundMessage
 from voicebox.channels.telegram.bot_api import BotApi
 from voicebox.channels.telegram.render import Outgoing, render
-from voicebox.channels.telegram.settings import DEFAULT_RATE, PERSON_RATE
+from voicebox.channels.telegram.settings import DEFAULT_RATE, DEFAULT_TIMEOUT, PERSON_RATE
 from voicebox.storage.dispatcher import SendFailed
 
 CHANNEL = "telegram"
@@ -65,14 +66,15 @@ class TelegramSender:
 
     def __init__(
         self,
-        api: BotApi,
+        api: Callable[[], BotApi],
         rate: float = DEFAULT_RATE,
+        timeout: float = DEFAULT_TIMEOUT,
         consent_steps: frozenset[str] = frozenset(),
     ) -> None:
-        self.api = api
+        self._api = api  # made on the first send: a sender built before a fork starts nothing
         self.rate = rate
         self.person_rate = PERSON_RATE
-        self.timeout = api.timeout
+        self.timeout = timeout
         self.threads = THREADS
         self.consent_steps = consent_steps
 
@@ -87,13 +89,15 @@ class TelegramSender:
         """Send it (in pieces if long, the buttons on the last); return the last one's id."""
         chat = chat_id(address)
         sent_id: str | None = None
+        api = self._api()
         for piece in render(message, self.consent_steps):
             try:
-                sent = self.api.call(partial(self._send, chat, piece))
+                sent = api.call(partial(self._send, api, chat, piece))
             except (TelegramError, TimeoutError) as error:
                 raise failure(error) from None
             sent_id = str(sent.message_id)
         return sent_id
 
-    async def _send(self, chat: str, piece: Outgoing) -> Message:
-        return await self.api.bot.send_message(chat, piece.text, reply_markup=piece.keyboard)
+    @staticmethod
+    async def _send(api: BotApi, chat: str, piece: Outgoing) -> Message:
+        return await api.bot.send_message(chat, piece.text, reply_markup=piece.keyboard)
