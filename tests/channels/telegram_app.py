@@ -200,6 +200,19 @@ class Person:
         )
         self.fake.wait_for(lambda: self.newest().reply_markup != message.reply_markup)
 
+    def closed(self, message_id: int) -> ShownMessage:
+        """A pressed message once it lost its buttons (edits go beside the reply, so they
+        may land just after it)."""
+
+        def found() -> ShownMessage | None:
+            shown = next(m for m in self.shown() if m.message_id == message_id)
+            return shown if not (shown.reply_markup or {}).get("inline_keyboard") else None
+
+        self.fake.wait_for(lambda: found() is not None)
+        result = found()
+        assert result is not None
+        return result
+
     def settle(self, seconds: float = 0.3) -> None:
         """Give the outbox a moment (for checks that nothing more was sent)."""
         time.sleep(seconds)
