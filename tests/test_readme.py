@@ -70,3 +70,27 @@ def test_sample_conversation_is_what_the_terminal_shows(tmp_path):
     assert [strip.sub(r"\1\2", row) for row in got_rows[1:]] == [
         strip.sub(r"\1\2", row) for row in readme_rows[1:]
     ]
+
+
+def test_every_picture_is_there():
+    """Each picture README shows is a file in the repository."""
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", README)
+    assert "docs/screenshots/telegram-chat.png" in pictures
+    assert [p for p in pictures if not (ROOT / p).is_file()] == []
+
+
+def test_every_setting_the_code_reads_is_in_the_settings_table():
+    """Each VOICEBOX_* variable read through the settings helpers has a row in the table."""
+    read = set()
+    for path in (ROOT / "voicebox").rglob("*.py"):
+        code = path.read_text(encoding="utf-8")
+        read |= set(re.findall(r"(?:env_value|_whole_number)\(\s*env,\s*\"([A-Z0-9_]+)\"", code))
+    assert {"TELEGRAM_TOKEN", "TELEGRAM_RATE", "DATABASE_URL"} <= read
+    table = _section("Running for a whole council").split("(configuration)")[1]
+    rows = {
+        name
+        for line in table.splitlines()
+        if line.startswith("| `VOICEBOX_")
+        for name in re.findall(r"`VOICEBOX_([A-Z0-9_]+)`", line.split(" | ")[0])
+    }
+    assert sorted(read - rows) == []
