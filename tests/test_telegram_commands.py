@@ -121,9 +121,9 @@ class Poller:
         self.process.wait(timeout=timeout)
         return Output(self.process.returncode, self.out.read_text(), self.err.read_text())
 
-    def ctrl_c(self, within: float = STOPPING) -> Output:
-        """Press Ctrl+C (SIGINT): it must end within `within` seconds."""
-        os.kill(self.process.pid, signal.SIGINT)
+    def ctrl_c(self, within: float = STOPPING, sig: int = signal.SIGINT) -> Output:
+        """Press Ctrl+C (SIGINT; or send `sig`): it must end within `within` seconds."""
+        os.kill(self.process.pid, sig)
         try:
             self.process.wait(timeout=within)
         except subprocess.TimeoutExpired:
@@ -232,7 +232,7 @@ def set_webhook_at_the_fake(fake: FakeBotApi, url: str) -> None:
 def test_poll_completes_a_check_in_and_stops_on_ctrl_c(tmp_path, fake, pollers):
     """A whole check-in by buttons and words over getUpdates lands in the export (channel
     telegram, no chat id); Ctrl+C cuts the long poll short, says how many updates were
-    handled and confirms them; after a restart, updates pushed again are handled once."""
+    handled and confirms them to Telegram."""
     env = settings(tmp_path, fake)
     poller = start_poll(pollers, tmp_path, env)
     poller.polling(fake)
@@ -278,11 +278,30 @@ def test_poll_completes_a_check_in_and_stops_on_ctrl_c(tmp_path, fake, pollers):
     assert {r["topic"] for r in rows} == {"home"}
     assert str(CHAT) not in text and "Sam" not in {r["participant"] for r in rows}
 
-    # Telegram sends again what it did not see confirmed: each is handled once.
+
+def test_updates_sent_again_after_a_restart_are_handled_once(tmp_path, fake, pollers):
+    """Telegram sends again what it saw no later getUpdates confirm (say the computer
+    crashed): after a restart of poll, each is handled once: nothing sent or kept twice."""
+    env = settings(tmp_path, fake)
+    poller = start_poll(pollers, tmp_path, env)
+    poller.polling(fake)
+    person, queue = sam(fake, tmp_path)
+    person.send("/start DEMO")
+    person.press("Yes, that is OK")
+    person.press("Home")
+    person.press("🙂 Good")
+    person.send("My own room")
+    assert poller.ctrl_c().returncode == 0
+    rows = exported(tmp_path, env)[1]
+    assert [(r["question_id"], r["answer"]) for r in rows] == [
+        ("feeling", "Good"),
+        ("good", "My own room"),
+    ]
+
     sent, edited = len(fake.calls("sendMessage")), len(fake.calls("editMessageText"))
     polled = len(fake.calls("getUpdates"))
     again = start_poll(pollers, tmp_path, env)
-    for update in (queue.pushed[4], queue.pushed[-1]):  # "My own room", the last press
+    for update in queue.pushed[-2:]:  # the last press, the last words
         fake.push_update(update)
     newest_id = queue.pushed[-1]["update_id"]
     again.wait_until(
@@ -301,7 +320,7 @@ def test_poll_completes_a_check_in_and_stops_on_ctrl_c(tmp_path, fake, pollers):
 
 def test_poll_refuses_while_a_webhook_is_set_until_told_to_drop_it(tmp_path, fake, pollers):
     """Telegram will not let a bot with a webhook poll: one line says what to run, exit 1;
-    `--drop-webhook` removes the webhook and polls."""
+    `--drop-webhook` removes the webhook and polls (and SIGTERM stops it cleanly)."""
     set_webhook_at_the_fake(fake, f"{PUBLIC_URL}/telegram/webhook")
     env = settings(tmp_path, fake)
     refused = start_poll(pollers, tmp_path, env).finish()
@@ -318,7 +337,7 @@ def test_poll_refuses_while_a_webhook_is_set_until_told_to_drop_it(tmp_path, fak
     person, _ = sam(fake, tmp_path)
     person.send("/start DEMO")
     assert person.button("Yes, that is OK")
-    stopped = poller.ctrl_c()
+    stopped = poller.ctrl_c(sig=signal.SIGTERM)  # as a service manager stops it
     assert stopped.returncode == 0, stopped.stderr
     assert "webhook is removed" in stopped.stdout
     assert "1 update(s) handled" in stopped.stdout
