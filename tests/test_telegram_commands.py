@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.channels import telegram_updates as updates
 from tests.channels.telegram_app import Person
 from tests.channels.telegram_harness import FakeBotApi, ShownMessage
 from tests.serve_process import VOICEBOX, clean_env, free_port
@@ -260,6 +261,7 @@ def test_poll_completes_a_check_in_and_stops_on_ctrl_c(tmp_path, fake, pollers):
     assert stopped.returncode == 0, stopped.stderr
     assert "Traceback" not in stopped.stdout + stopped.stderr
     assert f"{handled} update(s) handled" in stopped.stdout
+    assert f"https://t.me/{updates.BOT_USERNAME}?start=DEMO" in stopped.stdout
     never_shows_the_token(stopped, fake.token)
     assert str(CHAT) not in stopped.stdout + stopped.stderr
     assert fake.pending_updates() == []
@@ -380,6 +382,7 @@ def test_poll_keeps_trying_while_telegram_cannot_be_reached(tmp_path, pollers):
     assert "Traceback" not in stopped.stdout + stopped.stderr
     assert "cannot be reached" in stopped.stdout
     assert "0 update(s) handled" in stopped.stdout
+    assert "send /start DEMO to your bot" in stopped.stdout  # no name: Telegram is away
     never_shows_the_token(stopped, token)
 
 

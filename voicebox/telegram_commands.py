@@ -45,7 +45,8 @@ def run_polling(
     channel = telegram_channel(channels)
     api = channel.api()
     try:
-        ready_to_poll(api, drop_webhook, say)
+        reached = ready_to_poll(api, drop_webhook, say)
+        name = api.username() if reached else None
         services = start_up(settings, channels, demo=True)
     except BaseException:
         api.close()
@@ -57,7 +58,11 @@ def run_polling(
 
     previous = {sig: signal.signal(sig, stopping) for sig in STOP_SIGNALS}
     outbox = Dispatchers(services.database, build_senders(services, channels), services.bell)
-    say("Voicebox is polling Telegram. Send /start DEMO to your bot to try it.")
+    say("Voicebox is polling Telegram.")
+    if name:
+        say(f"To try it, open https://t.me/{name}?start=DEMO on your phone and tap Start.")
+    else:
+        say("To try it, send /start DEMO to your bot.")
     say("Press Ctrl+C to stop.")
     try:
         handled = poll(api, channel.handler(services), stop, said=say)
@@ -71,10 +76,10 @@ def run_polling(
     return handled
 
 
-def ready_to_poll(api: BotApi, drop_webhook: bool, say: Callable[[str], None]) -> None:
+def ready_to_poll(api: BotApi, drop_webhook: bool, say: Callable[[str], None]) -> bool:
     """Before anything starts: a refused token or a webhook in the way is one line (the
-    poller finds out too, but only after starting up); Telegram out of reach is for the
-    poller to wait out."""
+    poller finds out too, but only after starting up); Telegram out of reach (False) is
+    for the poller to wait out."""
     try:
         if drop_webhook:
             api.call(lambda: api.bot.delete_webhook())
@@ -83,12 +88,13 @@ def ready_to_poll(api: BotApi, drop_webhook: bool, say: Callable[[str], None]) -
     except InvalidToken:
         raise PollingRefused(TOKEN_REFUSED) from None
     except (TelegramError, TimeoutError):
-        return
+        return False
     if info.url:
         raise PollingRefused(
             f"This bot has a webhook ({info.url}), so Telegram will not let it poll. "
             "Run `voicebox telegram poll --drop-webhook` to remove the webhook and poll."
         )
+    return True
 
 
 def set_webhook(settings: Settings, channels: Mapping[str, Channel]) -> str:
