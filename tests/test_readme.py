@@ -94,3 +94,33 @@ def test_every_setting_the_code_reads_is_in_the_settings_table():
         for name in re.findall(r"`VOICEBOX_([A-Z0-9_]+)`", line.split(" | ")[0])
     }
     assert sorted(read - rows) == []
+
+
+def test_telegram_picture_is_drawn_from_the_real_chat(tmp_path):
+    """docs/telegram_screenshot.py still runs the check-in against the fake Bot API and
+    draws what README's picture shows: answered questions, then one button per choice."""
+    import importlib.util
+
+    path = ROOT / "docs" / "telegram_screenshot.py"
+    spec = importlib.util.spec_from_file_location("telegram_screenshot", path)
+    assert spec is not None and spec.loader is not None
+    drawing = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = drawing  # its dataclasses look themselves up there
+    try:
+        spec.loader.exec_module(drawing)
+    finally:
+        del sys.modules[spec.name]
+    bubbles = drawing.run_check_in(tmp_path)
+    assert [b.mine for b in bubbles] == [True, False, False, False]
+    assert bubbles[1].text.endswith("Your answer: ✅ Yes, that is OK") and bubbles[1].rows == []
+    assert bubbles[3].text == "How do you feel about home?"
+    assert bubbles[3].rows[:5] == [
+        ["😄 Very good"],
+        ["🙂 Good"],
+        ["😐 OK"],
+        ["🙁 Not good"],
+        ["😢 Bad"],
+    ]
+    page = drawing.chat_page(bubbles)
+    assert '<html lang="en">' in page and "<title>" in page
+    assert '<span class="visually-hidden">Voicebox:</span>' in page
