@@ -8,12 +8,13 @@ import threading
 from collections.abc import Callable, Mapping
 from types import FrameType
 
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from voicebox.app import build_senders
 from voicebox.channels.base import Channel
 from voicebox.channels.telegram import TelegramChannel
-from voicebox.channels.telegram.polling import ALLOWED_UPDATES, poll
+from voicebox.channels.telegram.bot_api import BotApi
+from voicebox.channels.telegram.polling import ALLOWED_UPDATES, PollingRefused, poll
 from voicebox.serving import STOP_SIGNALS, start_up
 from voicebox.settings import Settings, SettingsError
 from voicebox.storage.dispatcher import Dispatchers
@@ -23,6 +24,7 @@ NO_TOKEN = (
     "VOICEBOX_TELEGRAM_TOKEN is not set. Make a bot with @BotFather in Telegram, "
     "then set it to the token BotFather gives you."
 )
+TOKEN_REFUSED = "Telegram refused the bot's token. Check VOICEBOX_TELEGRAM_TOKEN."
 
 
 def telegram_channel(channels: Mapping[str, Channel]) -> TelegramChannel:
@@ -41,11 +43,14 @@ def run_polling(
 ) -> int:
     """Poll until Ctrl+C or SIGTERM, sending replies from the outbox; return updates handled."""
     channel = telegram_channel(channels)
-    services = start_up(settings, channels, demo=True)
     api = channel.api()
-    if drop_webhook:
-        api.call(lambda: api.bot.delete_webhook())
-        say("The webhook is removed: Telegram now keeps updates for polling.")
+    try:
+        reached = ready_to_poll(api, drop_webhook, say)
+        name = api.username() if reached else None
+        services = start_up(settings, channels, demo=True)
+    except BaseException:
+        api.close()
+        raise
     stop = threading.Event()
 
     def stopping(_signum: int, _frame: FrameType | None) -> None:
@@ -53,7 +58,11 @@ def run_polling(
 
     previous = {sig: signal.signal(sig, stopping) for sig in STOP_SIGNALS}
     outbox = Dispatchers(services.database, build_senders(services, channels), services.bell)
-    say("Voicebox is polling Telegram. Send /start DEMO to your bot to try it.")
+    say("Voicebox is polling Telegram.")
+    if name:
+        say(f"To try it, open https://t.me/{name}?start=DEMO on your phone and tap Start.")
+    else:
+        say("To try it, send /start DEMO to your bot.")
     say("Press Ctrl+C to stop.")
     try:
         handled = poll(api, channel.handler(services), stop, said=say)
@@ -65,6 +74,27 @@ def run_polling(
             signal.signal(sig, handler)
     say(f"Stopped. {handled} update(s) handled.")
     return handled
+
+
+def ready_to_poll(api: BotApi, drop_webhook: bool, say: Callable[[str], None]) -> bool:
+    """Before anything starts: a refused token or a webhook in the way is one line (the
+    poller finds out too, but only after starting up); Telegram out of reach (False) is
+    for the poller to wait out."""
+    try:
+        if drop_webhook:
+            api.call(lambda: api.bot.delete_webhook())
+            say("The webhook is removed: Telegram now keeps updates for polling.")
+        info = api.call(lambda: api.bot.get_webhook_info())
+    except InvalidToken:
+        raise PollingRefused(TOKEN_REFUSED) from None
+    except (TelegramError, TimeoutError):
+        return False
+    if info.url:
+        raise PollingRefused(
+            f"This bot has a webhook ({info.url}), so Telegram will not let it poll. "
+            "Run `voicebox telegram poll --drop-webhook` to remove the webhook and poll."
+        )
+    return True
 
 
 def set_webhook(settings: Settings, channels: Mapping[str, Channel]) -> str:
