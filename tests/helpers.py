@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from flask import Flask
+
+from voicebox.app import build_services, create_app
+from voicebox.storage.consultations import create_consultation, ensure_demo
 from voicebox.storage.conversations import read_place
 from voicebox.storage.database import Database
+from voicebox.storage.services import Services
 
 
 def participant_id(database: Database, secret: bytes, channel: str, address: str) -> int | None:
@@ -35,3 +41,18 @@ def at_once(work: Callable[[int], None], count: int, timeout: float = 120) -> No
     if errors:
         raise errors[0]
     assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+
+
+def app_with_checkins(settings: Any, channels: Mapping[str, Any]) -> tuple[Services, Flask]:
+    """Services and the real app for these settings and channels, on an upgraded database
+    with DEMO (tops and pants) and CORNER (four cornerstones) open."""
+    services = build_services(settings, channels)
+    services.database.upgrade()
+    flows = services.engine.flows
+    ensure_demo(services.database, flows)
+    corner = flows["four_cornerstones"]
+    create_consultation(
+        services.database, "CORNER", corner.id, corner.version, "Four cornerstones test"
+    )
+    app = create_app({"TESTING": True}, settings=settings, services=services, channels=channels)
+    return services, app

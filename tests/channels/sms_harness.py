@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import email.utils
 import itertools
-import json
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -15,21 +14,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from tests.helpers import participant_id
-from voicebox.app import build_senders, build_services, create_app
+from tests.fake_http import QuietServer, send_json
+from tests.helpers import app_with_checkins, participant_id
+from voicebox.app import build_senders
 from voicebox.channels.registry import build_channels
 from voicebox.channels.sms import SmsChannel
 from voicebox.channels.sms.gsm7 import gsm7_length, non_gsm7
 from voicebox.channels.sms.settings import DEFAULT_RATE, DEFAULT_TIMEOUT, SmsSettings
 from voicebox.settings import Settings
-from voicebox.storage.consultations import create_consultation, ensure_demo
 from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, Participant
 
 SMS_TOKEN = "test-twilio-auth-token-0123456789"
@@ -88,23 +87,7 @@ class SmsHarness:
             timeout=options.get("timeout", DEFAULT_TIMEOUT),
         )
         self.channels = {**build_channels({}), "sms": SmsChannel(self.sms_settings)}
-        self.services = build_services(self.settings, self.channels)
-        self.services.database.upgrade()
-        engine = self.services.engine
-        ensure_demo(self.services.database, engine.flows)
-        create_consultation(
-            self.services.database,
-            "CORNER",
-            "four_cornerstones",
-            engine.flows["four_cornerstones"].version,
-            "Four cornerstones test",
-        )
-        self.app = create_app(
-            {"TESTING": True},
-            settings=self.settings,
-            services=self.services,
-            channels=self.channels,
-        )
+        self.services, self.app = app_with_checkins(self.settings, self.channels)
         self.client = self.app.test_client()
         self.validator = RequestValidator(self.sms_settings.auth_token or "")
         self.public_url = public_url
@@ -347,24 +330,12 @@ def fake_twilio_server() -> Iterator[FakeTwilio]:
             self._answer(200, {}, fake.listing(parse_qs(query)))
 
         def _answer(self, status: int, headers: dict[str, str], body: Any) -> None:
-            data = json.dumps(body).encode() if body is not None else b""
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body, headers)
 
         def log_message(self, *args: Any) -> None:
             return None
 
-    class Server(ThreadingHTTPServer):
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            return None  # a sender that gave up (a timeout, a killed process) is expected
-
-    server = Server(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True

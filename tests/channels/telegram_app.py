@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from tests.channels import telegram_updates as updates
 from tests.channels.telegram_harness import FakeBotApi, ShownMessage
-from voicebox.app import build_senders, build_services, create_app
+from tests.helpers import app_with_checkins
+from voicebox.app import build_senders
 from voicebox.channels.registry import build_channels
 from voicebox.channels.telegram import TelegramChannel
 from voicebox.channels.telegram.settings import TelegramSettings
 from voicebox.settings import Settings
-from voicebox.storage.consultations import create_consultation, ensure_demo
 from voicebox.storage.dispatcher import Backoff, Dispatchers
 
 TELEGRAM_SECRET = "test-telegram-webhook-secret_0123456789"
@@ -58,23 +58,7 @@ class TelegramApp:
             )
         )
         self.channels = {**build_channels({}), "telegram": self.channel}
-        self.services = build_services(self.settings, self.channels)
-        self.services.database.upgrade()
-        flows = self.services.engine.flows
-        ensure_demo(self.services.database, flows)
-        create_consultation(
-            self.services.database,
-            "CORNER",
-            "four_cornerstones",
-            flows["four_cornerstones"].version,
-            "Four cornerstones test",
-        )
-        self.app = create_app(
-            {"TESTING": True},
-            settings=self.settings,
-            services=self.services,
-            channels=self.channels,
-        )
+        self.services, self.app = app_with_checkins(self.settings, self.channels)
         self.client = self.app.test_client()
         self.outbox: Dispatchers | None = None
         if dispatch:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.channels.telegram_updates import BOT_FIRST_NAME, BOT_USERNAME
+from tests.fake_http import QuietServer, send_json
 
 DEFAULT_TOKEN = "123456:TEST-token"
 LONG_POLL_CAP = 30.0  # seconds a getUpdates may wait, whatever timeout it asks for
@@ -286,23 +287,12 @@ class FakeBotApi:
                 self._reply(*fake.handle(self.path, "", b""))
 
             def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def log_message(self, *args: Any) -> None:
                 return None
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                return None  # a client that gave up (a read timeout) is expected
-
-        self._server = Server(("127.0.0.1", 0), Handler)
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="fake-bot-api", daemon=True
