@@ -20,10 +20,12 @@ header. The outbox sends every reply; the server answers each update with an emp
    run, in turn, best of --runs each. Every person waits for their reply, then --think
    seconds (about 1 s: Telegram takes about one message a second to a chat, and the outbox
    keeps to that), then sends the next update. Updates/s, SMS messages/s and the ratio.
-2. Latency at a steady --rate updates/s (open loop): each person sends every
-   --people/--rate seconds (at least 1.5 s). Latency is from POSTing an update to the
-   matching sendMessage reaching the fake (its monotonic arrival time; the n-th reply in a
-   chat after the n-th update); p50, p95, p99 and max.
+   The first --settle seconds of load are not counted (the first wave of replies).
+2. Latency at a steady --rate updates/s (open loop): each person sends every --gap seconds
+   (at least 1.5 s). Latency is from when an update was due (its POST starts then, unless
+   the clients fall behind: "sent late") to the matching sendMessage reaching the fake
+   (its monotonic arrival time; the n-th reply in a chat after the n-th update); p50, p95,
+   p99 and max.
 
 This is a script, not a test. It prints one line per run.
 """
