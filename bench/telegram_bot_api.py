@@ -50,10 +50,10 @@ def keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button] for _ in range(9)])
 
 
-def through_bot(url: str, pool: int, calls: int) -> None:
+def through_bot(url: str, pool: int, calls: int, transport: str) -> None:
     """voicebox's BotApi with this pool size: calls in turn, then all at once."""
     bot_api.CONNECTIONS = pool  # read when BotApi builds its Bot
-    api = bot_api.BotApi(TOKEN, url, 30.0)
+    api = bot_api.BotApi(TOKEN, url, 30.0, transport)
     markup = keyboard()
     try:
         for _ in range(20):  # connections open, code warm
@@ -61,7 +61,7 @@ def through_bot(url: str, pool: int, calls: int) -> None:
         used, began = cpu(), time.perf_counter()
         for _ in range(calls):
             api.call(lambda: api.bot.send_message(CHAT, TEXT, reply_markup=markup))
-        show(f"BotApi, pool {pool}, one at a time", used, began, calls)
+        show(f"{transport}, pool {pool}, one at a time", used, began, calls)
         used, began = cpu(), time.perf_counter()
         started = [
             api.start(lambda: api.bot.send_message(CHAT, TEXT, reply_markup=markup))
@@ -69,7 +69,7 @@ def through_bot(url: str, pool: int, calls: int) -> None:
         ]
         for future in started:
             future.result(120)
-        show(f"BotApi, pool {pool}, {calls} at once", used, began, calls)
+        show(f"{transport}, pool {pool}, {calls} at once", used, began, calls)
     finally:
         api.close()
 
@@ -118,6 +118,12 @@ def main() -> None:
         default=[bot_api.CONNECTIONS, 8, 1],
         help="connection pool sizes to try (voicebox's own first)",
     )
+    parser.add_argument(
+        "--transports",
+        nargs="+",
+        default=["aiohttp", "httpx"],
+        help="aiohttp (voicebox's) and httpx (python-telegram-bot's own)",
+    )
     args = parser.parse_args()
     print(
         f"voicebox Bot API call cost: Python {platform.python_version()}, "
@@ -127,8 +133,9 @@ def main() -> None:
     )
     chats = Chats(own_process=True)
     try:
-        for pool in args.pools:
-            through_bot(chats.url, pool, args.calls)
+        for transport in args.transports:
+            for pool in args.pools:
+                through_bot(chats.url, pool, args.calls, transport)
         through_http_client(chats.url, args.calls)
     finally:
         chats.stop()

@@ -7,7 +7,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -25,6 +25,43 @@ log = logging.getLogger(__name__)
 _outbox = table(OutboxMessage)
 _participants = table(Participant)
 _PENDING = text(f"outbox.{PENDING}")  # the words of ix_outbox_pending's condition, so it is used
+_MINE = _outbox.c.channel.in_(bindparam("channels", expanding=True))
+_DUE_BY = _outbox.c.next_attempt_at <= bindparam("now")
+# Built once, as the store's statements are: building a statement costs more than running it.
+_LAPSED = (
+    select(_outbox.c.id)
+    .where(_outbox.c.status == "sending", _DUE_BY, _MINE)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_NEXT_DUE = (
+    select(_outbox.c.id)
+    .with_hint(_outbox, "INDEXED BY ix_outbox_pending", "sqlite")
+    .where(_PENDING, _DUE_BY, _MINE)
+    .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_CLAIMED_ROW = (
+    select(
+        _outbox.c.id,
+        _outbox.c.channel,
+        _outbox.c.body,
+        _outbox.c.status,
+        _outbox.c.attempts,
+        _outbox.c.in_doubt,
+        _outbox.c.created_at,
+        _outbox.c.participant_id,
+        # An alert to a worker has its own address and no young person.
+        func.coalesce(_outbox.c.address, _participants.c.address).label("address"),
+        func.coalesce(_participants.c.opted_out, false()).label("opted_out"),
+        func.coalesce(_participants.c.unreachable, false()).label("unreachable"),
+    )
+    .outerjoin(_participants, _participants.c.id == _outbox.c.participant_id)
+    .where(_outbox.c.id == bindparam("id"))
+)
+_SET_ROW = update(_outbox).where(_outbox.c.id == bindparam("row_id"))
+_CLAIM_ROW = _SET_ROW.values(status="sending")
 # An older message to the same person still to go (ix_outbox_participant finds it).
 _OLDER_WAITING = (
     select(_outbox.c.id)
@@ -110,31 +147,48 @@ class Backoff:
         return base * random.uniform(0.8, 1.2)
 
 
-class Bell:
-    """Rung when something was queued that should go at once (a reply in a chat): every
-    dispatcher in the process wakes instead of waiting for its next look."""
+class Listener:
+    """One outbox thread's ear: an event the bell sets, and whether it waits for one."""
 
     def __init__(self) -> None:
-        self._listeners: list[threading.Event] = []
+        self.event = threading.Event()
+        self.idle = False
+
+
+class Bell:
+    """Rung when something was queued that should go at once (a reply in a chat): it wakes
+    one idle outbox thread of that channel, instead of it waiting for its next look."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, list[Listener]] = {}
         self._lock = threading.Lock()
+        self._turn = 0
 
-    def listen(self) -> threading.Event:
-        """An event set each time the bell rings (the listener clears it)."""
-        event = threading.Event()
+    def listen(self, channels: Iterable[str]) -> Listener:
+        """A listener woken when the bell rings for any of these channels."""
+        listener = Listener()
         with self._lock:
-            self._listeners.append(event)
-        return event
+            for channel in channels:
+                self._listeners.setdefault(channel, []).append(listener)
+        return listener
 
-    def ring(self) -> None:
-        """Wake every listener."""
+    def ring(self, channel: str) -> None:
+        """Wake one of the channel's threads: an idle one if there is one (each takes turns)."""
         with self._lock:
-            for event in self._listeners:
-                event.set()
+            found = self._listeners.get(channel)
+            if not found:
+                return
+            self._turn += 1
+            turns = found[self._turn % len(found) :] + found[: self._turn % len(found)]
+            chosen = next((listener for listener in turns if listener.idle), turns[0])
+            chosen.idle = False  # the next ring wakes another
+            chosen.event.set()
 
 
 UNREACHABLE = "the provider says nothing reaches this person"
 PERSON_SLACK = 0.05  # seconds: a person's slot this close is taken now, not deferred
 PERSON_IDLE = 3600.0  # seconds after its last slot that a person's limit row is deleted
+LAPSED_LOOK = 1.0  # seconds between one thread's looks for rows whose lease ran out
 TURN_LOOK = 0.2  # seconds before a row that waits behind an older one looks again
 TIDY_EVERY = 600.0  # seconds between deleting those rows, in each dispatcher thread
 DEFAULT_TIMEOUT = 30.0  # seconds, for a sender that does not say how long a send can take
@@ -188,8 +242,11 @@ class Dispatcher:
         self.backoff = backoff or Backoff()
         self.batch = batch
         self._stop = threading.Event()
-        self._woken = (bell or Bell()).listen()
+        self._listener = (bell or Bell()).listen(self.senders)
+        self._woken = self._listener.event
         self._soonest = math.inf  # when the soonest row put off for a person's limit is due
+        self._channels = list(self.senders)
+        self._next_lapsed_look = 0.0  # monotonic: when to look for rows whose lease ran out
 
     def run_once(self, now: datetime | None = None) -> int:
         """Send what is due (at most `batch` messages); return how many were tried."""
@@ -206,52 +263,24 @@ class Dispatcher:
         return tried
 
     def _claim(self, now: datetime) -> Claim | Deferred | None:
-        channels = list(self.senders)
-        if not channels:
+        if not self._channels:
             return None
-        # Due when queued, or when `sending` past its lease: its process died or hung.
-        due = and_(_PENDING, _outbox.c.next_attempt_at <= now)
-        mine = _outbox.c.channel.in_(channels)
+        mine = {"now": now, "channels": self._channels}
         with self.database.transaction() as conn:
+            found = None
             # A row whose lease ran out first: it was due before anything queued since, and
-            # only rows in flight are `sending`, so ix_outbox_due finds it at once.
-            found = conn.execute(
-                select(_outbox.c.id)
-                .where(_outbox.c.status == "sending", _outbox.c.next_attempt_at <= now, mine)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).scalar()
+            # only rows in flight are `sending`, so ix_outbox_due finds it at once. Leases
+            # run out rarely (a process died), so each thread looks about once a second.
+            if time.monotonic() >= self._next_lapsed_look:
+                self._next_lapsed_look = time.monotonic() + LAPSED_LOOK
+                found = conn.execute(_LAPSED, mine).scalar()
             if found is None:
                 # The next row by the pending index alone (no join, nothing but its id), so
                 # no pending row is read or sorted; then that one row, whole.
-                found = conn.execute(
-                    select(_outbox.c.id)
-                    .with_hint(_outbox, "INDEXED BY ix_outbox_pending", "sqlite")
-                    .where(due, mine)
-                    .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).scalar()
+                found = conn.execute(_NEXT_DUE, mine).scalar()
             if found is None:
                 return None
-            row = conn.execute(
-                select(
-                    _outbox.c.id,
-                    _outbox.c.channel,
-                    _outbox.c.body,
-                    _outbox.c.status,
-                    _outbox.c.attempts,
-                    _outbox.c.in_doubt,
-                    _outbox.c.created_at,
-                    _outbox.c.participant_id,
-                    # An alert to a worker has its own address and no young person.
-                    func.coalesce(_outbox.c.address, _participants.c.address).label("address"),
-                    func.coalesce(_participants.c.opted_out, false()).label("opted_out"),
-                    func.coalesce(_participants.c.unreachable, false()).label("unreachable"),
-                )
-                .outerjoin(_participants, _participants.c.id == _outbox.c.participant_id)
-                .where(_outbox.c.id == found)
-            ).one_or_none()
+            row = conn.execute(_CLAIMED_ROW, {"id": found}).one_or_none()
             if row is None:
                 return None
             sender = self.senders[row.channel]
@@ -269,23 +298,19 @@ class Dispatcher:
                     free_at(conn, f"{row.channel}:{row.participant_id}"), time.time() + TURN_LOOK
                 )
                 when = datetime.fromtimestamp(later, UTC)
-                conn.execute(
-                    update(_outbox)
-                    .where(_outbox.c.id == row.id)
-                    .values(next_attempt_at=max(when, now), status="queued", in_doubt=in_doubt)
-                )
+                values = {"next_attempt_at": max(when, now), "status": "queued"}
+                conn.execute(_SET_ROW, {"row_id": row.id, **values, "in_doubt": in_doubt})
                 self._soonest = min(self._soonest, later)
                 return DEFERRED
             lease = timedelta(seconds=wait + lease_seconds(sender))
             conn.execute(
-                update(_outbox)
-                .where(_outbox.c.id == row.id)
-                .values(
-                    status="sending",
-                    next_attempt_at=now + lease,
-                    attempts=row.attempts + 1,
-                    in_doubt=in_doubt,
-                )
+                _CLAIM_ROW,
+                {
+                    "row_id": row.id,
+                    "next_attempt_at": now + lease,
+                    "attempts": row.attempts + 1,
+                    "in_doubt": in_doubt,
+                },
             )
         if row.status == "sending":
             log.warning("outbox message %s: its claim ran out; taken back", row.id)
@@ -468,7 +493,9 @@ class Dispatcher:
                 tried = 0
             if not tried and not stop.is_set():
                 soonest, self._soonest = self._soonest, math.inf
+                self._listener.idle = True
                 self._woken.wait(max(0.0, min(interval, soonest - time.time())))
+                self._listener.idle = False
                 self._woken.clear()
 
     def start(self, interval: float = 1.0) -> tuple[threading.Thread, threading.Event]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from voicebox.storage.database import insert_ignoring
 from voicebox.storage.models import RateLimit, table
 
 _limits = table(RateLimit)
+# Built once: a claim takes a slot or two, and building a statement costs more than running it.
+_READ = select(_limits.c.next_at).where(_limits.c.name == bindparam("limit")).with_for_update()
+_MOVE = update(_limits).where(_limits.c.name == bindparam("limit"))
 
 
 def _ensure(conn: Connection, name: str) -> None:
@@ -28,22 +31,18 @@ def take_slot(
 ) -> float:
     """Reserve the next slot of `units` at `rate` a second; return seconds to wait for it."""
     now = time.time() if now is None else now
-    read = select(_limits.c.next_at).where(_limits.c.name == name).with_for_update()
-    next_at = conn.execute(read).scalar()
+    next_at = conn.execute(_READ, {"limit": name}).scalar()
     if next_at is None:
         _ensure(conn, name)
-        next_at = conn.execute(read).scalar_one()
+        next_at = conn.execute(_READ, {"limit": name}).scalar_one()
     start = max(now, next_at)
-    conn.execute(
-        update(_limits).where(_limits.c.name == name).values(next_at=start + max(1, units) / rate)
-    )
+    conn.execute(_MOVE, {"limit": name, "next_at": start + max(1, units) / rate})
     return start - now
 
 
 def free_at(conn: Connection, name: str) -> float:
     """When the limit's next slot is free (seconds since the epoch), holding its row."""
-    read = select(_limits.c.next_at).where(_limits.c.name == name).with_for_update()
-    return float(conn.execute(read).scalar() or 0.0)
+    return float(conn.execute(_READ, {"limit": name}).scalar() or 0.0)
 
 
 def forget_idle(conn: Connection, prefix: str, before: float) -> int:

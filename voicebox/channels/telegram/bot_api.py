@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
+
+from voicebox.channels.telegram.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,14 +34,16 @@ for _name in ("httpx", "httpcore", "telegram"):
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 POLL_WAIT = 25  # seconds a getUpdates long poll waits for an update
-CONNECTIONS = 32  # the pool's size: the outbox's threads and the webhook's calls share it
+CONNECTIONS = 8  # connections kept open: the outbox's threads and the webhook's calls share them
 NAME_RETRY = 60.0  # seconds before asking the bot's name again after a failure
 
 
 class BotApi:
     """python-telegram-bot's Bot at `{api_url}/bot{token}/{method}`, on a loop in a thread."""
 
-    def __init__(self, token: str, api_url: str, timeout: float) -> None:
+    def __init__(
+        self, token: str, api_url: str, timeout: float, transport: str = "aiohttp"
+    ) -> None:
         self.timeout = timeout
         # A bot's token starts with its user id: "123456:ABC..."
         self.bot_id = int(token.partition(":")[0]) if token.partition(":")[0].isdigit() else 0
@@ -52,20 +56,26 @@ class BotApi:
         self._name_asked = -NAME_RETRY
         self._closed = False
 
-        async def build() -> tuple[Bot, list[HTTPXRequest]]:
-            request = HTTPXRequest(
-                connection_pool_size=CONNECTIONS,
-                read_timeout=timeout,
-                write_timeout=timeout,
-                connect_timeout=timeout,
-                pool_timeout=timeout,
-            )
-            polling = HTTPXRequest(
-                connection_pool_size=2,
-                read_timeout=POLL_WAIT + timeout,
-                write_timeout=timeout,
-                connect_timeout=timeout,
-            )
+        async def build() -> tuple[Bot, list[BaseRequest]]:
+            request: BaseRequest
+            polling: BaseRequest
+            if transport == "httpx":  # python-telegram-bot's own (kept for the benchmark)
+                request = HTTPXRequest(
+                    connection_pool_size=CONNECTIONS,
+                    read_timeout=timeout,
+                    write_timeout=timeout,
+                    connect_timeout=timeout,
+                    pool_timeout=timeout,
+                )
+                polling = HTTPXRequest(
+                    connection_pool_size=2,
+                    read_timeout=POLL_WAIT + timeout,
+                    write_timeout=timeout,
+                    connect_timeout=timeout,
+                )
+            else:
+                request = AiohttpRequest(CONNECTIONS, timeout)
+                polling = AiohttpRequest(2, timeout, read_timeout=POLL_WAIT + timeout)
             bot = Bot(
                 token, base_url=f"{api_url}/bot", request=request, get_updates_request=polling
             )

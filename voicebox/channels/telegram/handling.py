@@ -126,7 +126,7 @@ class UpdateHandler:
             self._engine(address, f"{update.update_id}:start", "START")
             if command.argument:
                 self._engine(address, f"{update.update_id}:join", command.argument)
-        self.services.bell.ring()
+        self.services.bell.ring(CHANNEL)
 
     def _engine(
         self,
@@ -162,7 +162,7 @@ class UpdateHandler:
             OutboundMessage(EDITED, purpose="notice"),
         )
         if told:
-            self.services.bell.ring()
+            self.services.bell.ring(CHANNEL)
 
     # -- button presses ------------------------------------------------------------------
 
@@ -191,7 +191,7 @@ class UpdateHandler:
         if not result.duplicate:
             line = answered_line(result.chosen, result.chosen_cards, None)
             self._close(message, answered_text(message.text, line))
-        self.services.bell.ring()
+        self.services.bell.ring(CHANNEL)
 
     def _still_open(self, address: str, pressed_on: str) -> bool:
         """True unless the pressed message is older than the newest one sent to them."""
@@ -252,4 +252,4 @@ class UpdateHandler:
             OutboundMessage(words, purpose="notice"),
         )
         if said:
-            self.services.bell.ring()
+            self.services.bell.ring(CHANNEL)
