@@ -3,8 +3,10 @@ real webhook and outbox against the fake Bot API. Each test uses chat ids of its
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.channels import telegram_updates as updates
 from tests.channels.telegram_app import Person, TelegramApp
@@ -263,3 +265,38 @@ def test_a_group_button_press_changes_nothing(telegram):
     assert [c.method for c in telegram.fake.calls()] == ["answerCallbackQuery"]
     assert group_rows(telegram) == NO_PEOPLE
     assert telegram.count(InboundMessageId) == 0
+
+
+def earlier(app: TelegramApp, by: timedelta) -> None:
+    """Move every notice back in time, as if it was said that much earlier."""
+    with app.services.database.transaction() as conn:
+        for key, said_at in conn.execute(select(Notice.key_hash, Notice.said_at)).all():
+            conn.execute(update(Notice).where(Notice.key_hash == key).values(said_at=said_at - by))
+
+
+def test_a_group_hears_again_after_a_day_not_before(telegram):
+    """The one message is once a day: a day later a /start gets the link again."""
+    group = -1_000_820_500_001
+    assert telegram.post(updates.group_command(group, "/start")).status_code == 200
+    telegram.fake.wait_for(lambda: group_sends(telegram, group))
+    earlier(telegram, timedelta(hours=23))
+    assert telegram.post(updates.group_command(group, "/start", "DEMO")).status_code == 200
+    Person(telegram, group).settle(0.3)
+    assert len(group_sends(telegram, group)) == 1
+    earlier(telegram, timedelta(hours=2))
+    assert telegram.post(updates.group_command(group, "/start", "DEMO")).status_code == 200
+    telegram.fake.wait_for(lambda: len(group_sends(telegram, group)) == 2)
+    assert group_sends(telegram, group)[1]["text"].endswith(f"{LINK}?start=DEMO")
+    assert telegram.count(Notice) == 1 and group_rows(telegram) == NO_PEOPLE
+
+
+def test_a_group_told_at_once_from_three_requests_hears_once(telegram):
+    """The bot added to a group, delivered three times at once: one message."""
+    from tests.channels.test_telegram_webhook import deliver_at_once
+
+    group = -1_000_820_600_001
+    assert deliver_at_once(telegram, updates.new_chat_members(group)) == [200, 200, 200]
+    telegram.fake.wait_for(lambda: group_sends(telegram, group))
+    Person(telegram, group).settle(0.3)
+    assert len(group_sends(telegram, group)) == 1
+    assert telegram.count(Notice) == 1

@@ -147,7 +147,8 @@ def test_logs_never_show_ids_names_or_the_token(tmp_path, fake_bot_api, caplog):
         broken["message"]["text"] = 5
         assert app.post(broken).status_code == 400
         app.post(updates.group_command(group, "/start", "DEMO"))
-        person.send("/start DEMO")
+        person.send("/start DEMO", wait=False)
+        fake_bot_api.wait_for(lambda: "Yes" in str(person.newest().reply_markup))
         fake_bot_api.block(chat)
         person.press("Yes", wait=False)
         fake_bot_api.wait_for(lambda: any(c.status == 403 for c in fake_bot_api.calls()))

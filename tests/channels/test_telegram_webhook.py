@@ -115,6 +115,23 @@ def test_a_wrong_secret_is_403_and_nothing_happens(gate, label, secret):
     assert nothing_happened(gate), label
 
 
+def test_the_secret_sent_twice_is_403(gate):
+    """The header twice (the server joins them with a comma): not the secret."""
+    environ = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": f"{TELEGRAM_SECRET}, {TELEGRAM_SECRET}"}
+    body = updates.command(810_000_102, "/start", "DEMO")
+    response = gate.client.post("/telegram/webhook", json=body, environ_overrides=environ)
+    assert response.status_code == 403
+    assert nothing_happened(gate)
+
+
+def test_the_secret_is_checked_before_the_body_is_read(gate):
+    """A wrong secret with a body that is not JSON, or too big: 403 all the same."""
+    assert gate.post(b"not json at all", secret="wrong").status_code == 403
+    big = {"update_id": 810_103, "message": _message(text="x" * 300_000)}
+    assert gate.post(big, secret="wrong").status_code == 403
+    assert nothing_happened(gate)
+
+
 def test_a_secret_header_of_raw_utf8_bytes_is_403(gate):
     """A header value that is not ASCII at all (UTF-8 bytes as the server reads them): 403."""
     environ = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": "秘密".encode().decode("latin-1")}
@@ -316,6 +333,27 @@ def test_deliveries_at_once_are_handled_once(telegram):
         assert sends(telegram, person.chat_id) == round, round
         assert telegram.count(InboundMessageId) == round
     assert telegram.count(Participant) == 1 and telegram.count(Conversation) == 1
+    assert steps(telegram) == [("feeling", "home")]
+
+
+def test_one_press_delivered_at_once_is_one_answer(telegram):
+    """One button press delivered three times at once: every delivery is answered (as
+    Telegram needs), the message is edited once and the next question sent once."""
+    person = Person(telegram, 810_100_005)
+    to_topic(person)
+    question, shown = person.newest(), sends(telegram, person.chat_id)
+    edits = len(telegram.fake.calls("editMessageText"))
+    button = person.button("Home", question)
+    press = updates.callback(
+        person.chat_id, button["callback_data"], question.message_id, question.text,
+        question.reply_markup,
+    )  # fmt: skip
+    assert deliver_at_once(telegram, press) == [200, 200, 200]
+    person.wait_for_messages(shown + 1)
+    telegram.fake.wait_for("answerCallbackQuery", count=4)  # the consent's, and these three
+    person.settle(0.2)
+    assert sends(telegram, person.chat_id) == shown + 1
+    assert len(telegram.fake.calls("editMessageText")) == edits + 1
     assert steps(telegram) == [("feeling", "home")]
 
 
