@@ -4,13 +4,12 @@ Telegram sends that we do not handle. Each test uses a chat id of its own."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.channels import telegram_updates as updates
 from tests.channels.telegram_app import SECRET_HEADER, TELEGRAM_SECRET, Person, TelegramApp
@@ -321,19 +320,24 @@ def deliver_at_once(app: TelegramApp, update: dict[str, Any], times: int = 3) ->
     return statuses
 
 
-def test_deliveries_at_once_are_handled_once(telegram):
-    """Three requests with one update at the same moment (threads, real SQLite): all get
-    200, one reply is sent and one set of rows kept, round after round."""
-    person = Person(telegram, 810_100_004)
-    for round, text in enumerate(("/start DEMO", "yes", "Home"), start=1):
-        update = updates.private_text(person.chat_id, text)
-        assert deliver_at_once(telegram, update) == [200, 200, 200], round
-        person.wait_for_messages(round)
-        person.settle(0.2)
-        assert sends(telegram, person.chat_id) == round, round
-        assert telegram.count(InboundMessageId) == round
-    assert telegram.count(Participant) == 1 and telegram.count(Conversation) == 1
-    assert steps(telegram) == [("feeling", "home")]
+def test_deliveries_at_once_are_handled_once(database, tmp_path, fake_bot_api):
+    """Three requests with one update at the same moment (threads, real SQLite and real
+    PostgreSQL): all get 200, one reply is sent and one set of rows kept, round after
+    round."""
+    telegram = TelegramApp(tmp_path, fake_bot_api, database_url=database.url)
+    try:
+        person = Person(telegram, 810_100_004)
+        for round, text in enumerate(("/start DEMO", "yes", "Home"), start=1):
+            update = updates.private_text(person.chat_id, text)
+            assert deliver_at_once(telegram, update) == [200, 200, 200], round
+            person.wait_for_messages(round)
+            person.settle(0.2)
+            assert sends(telegram, person.chat_id) == round, round
+            assert telegram.count(InboundMessageId) == round
+        assert telegram.count(Participant) == 1 and telegram.count(Conversation) == 1
+        assert steps(telegram) == [("feeling", "home")]
+    finally:
+        telegram.close()
 
 
 def test_one_press_delivered_at_once_is_one_answer(telegram):
@@ -360,33 +364,42 @@ def test_one_press_delivered_at_once_is_one_answer(telegram):
 # -- 200 only once the update is kept -------------------------------------------------------
 
 
-def test_a_database_failure_is_503_and_the_retry_is_handled_once(telegram, caplog):
-    """The transcript's table gone mid-check-in (renamed by another connection): 503 with no
-    traceback and nothing half-kept or sent; once it is back, Telegram's retry is handled
-    once, and a third delivery does nothing."""
-    person = Person(telegram, 810_200_001)
-    to_topic(person)
-    before, shown = stored(telegram), sends(telegram, person.chat_id)
-    path = telegram.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        conn.execute("ALTER TABLE transcript_messages RENAME TO transcript_away")
-    update = updates.private_text(person.chat_id, "Home")
-    response = telegram.post(update)
-    assert response.status_code == 503
-    assert b"Traceback" not in response.data
-    assert not [r for r in caplog.records if r.exc_info]
-    person.settle()
-    with sqlite3.connect(path) as conn:
-        conn.execute("ALTER TABLE transcript_away RENAME TO transcript_messages")
-    assert stored(telegram) == before
-    assert sends(telegram, person.chat_id) == shown
-    assert telegram.post(update).status_code == 200
-    person.wait_for_messages(shown + 1)
-    assert telegram.post(update).status_code == 200
-    person.settle()
-    assert sends(telegram, person.chat_id) == shown + 1
-    assert steps(telegram) == [("feeling", "home")]
-    assert "How do you feel about home" in person.newest().text
+def rename(database: Any, old: str, new: str) -> None:
+    """Rename a table from a connection of its own, as another program would."""
+    with database.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+def test_a_database_failure_is_503_and_the_retry_is_handled_once(
+    database, tmp_path, fake_bot_api, caplog
+):
+    """The transcript's table gone mid-check-in (renamed by another connection; SQLite and
+    PostgreSQL): 503 with no traceback and nothing half-kept or sent; once it is back,
+    Telegram's retry is handled once, and a third delivery does nothing."""
+    telegram = TelegramApp(tmp_path, fake_bot_api, database_url=database.url)
+    try:
+        person = Person(telegram, 810_200_001)
+        to_topic(person)
+        before, shown = stored(telegram), sends(telegram, person.chat_id)
+        rename(database, "transcript_messages", "transcript_away")
+        update = updates.private_text(person.chat_id, "Home")
+        response = telegram.post(update)
+        assert response.status_code == 503
+        assert b"Traceback" not in response.data
+        assert not [r for r in caplog.records if r.exc_info]
+        person.settle()
+        rename(database, "transcript_away", "transcript_messages")
+        assert stored(telegram) == before
+        assert sends(telegram, person.chat_id) == shown
+        assert telegram.post(update).status_code == 200
+        person.wait_for_messages(shown + 1)
+        assert telegram.post(update).status_code == 200
+        person.settle()
+        assert sends(telegram, person.chat_id) == shown + 1
+        assert steps(telegram) == [("feeling", "home")]
+        assert "How do you feel about home" in person.newest().text
+    finally:
+        telegram.close()
 
 
 # -- what we do not handle ------------------------------------------------------------------
