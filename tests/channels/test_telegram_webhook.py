@@ -26,6 +26,8 @@ from voicebox.storage.models import (
     Notice,
     OutboxMessage,
     Participant,
+    RateLimit,
+    SafeguardingFlag,
     TranscriptMessage,
 )
 
@@ -34,9 +36,11 @@ TABLES = (
     Conversation,
     Answer,
     TranscriptMessage,
+    SafeguardingFlag,
     InboundMessageId,
     OutboxMessage,
     Notice,
+    RateLimit,
 )
 
 
