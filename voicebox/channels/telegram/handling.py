@@ -123,8 +123,10 @@ class UpdateHandler:
         result = self._engine(address, str(update.update_id), text, has_media=has_media)
         if command is not None and command.name == "start" and result.opted_out:
             # A deep link after STOP: tapping it is asking to start again.
-            self._engine(address, f"{update.update_id}:start", "START")
-            if command.argument:
+            back = self._engine(address, f"{update.update_id}:start", "START")
+            here = back.consultation.code if back.consultation and back.question else None
+            if command.argument and join_code(command.argument) != here:
+                # Not the check-in they are back in (START asked its question already).
                 self._engine(address, f"{update.update_id}:join", command.argument)
         self.services.bell.ring(CHANNEL)
 
@@ -188,7 +190,8 @@ class UpdateHandler:
         else:  # not a button we made: the engine says it has passed
             payload = ":"
         result = self._engine(address, str(update.update_id), text, payload, pressed_on)
-        if not result.duplicate:
+        stopped = result.opted_out and not result.replies  # after STOP: nothing, not an edit
+        if not result.duplicate and not stopped:
             line = answered_line(result.chosen, result.chosen_cards, None)
             self._close(message, answered_text(message.text, line))
         self.services.bell.ring(CHANNEL)

@@ -7,7 +7,7 @@ import hmac
 import logging
 
 from flask import Blueprint, Flask, Response, current_app, request
-from telegram import Update
+from telegram import Chat, Message, Update
 
 from voicebox.channels.telegram.handling import UpdateHandler
 from voicebox.channels.telegram.sender import CHANNEL
@@ -30,6 +30,39 @@ def secret_ok(given: str, secret: bytes) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), secret)
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _chat_ok(chat: Chat | None) -> bool:
+    return chat is not None and _number(chat.id) and isinstance(chat.type, str)
+
+
+def _message_ok(message: Message) -> bool:
+    words = (message.text, message.caption)
+    return (
+        _chat_ok(message.chat)
+        and _number(message.message_id)
+        and all(part is None or isinstance(part, str) for part in words)
+    )
+
+
+def well_formed(update: Update) -> bool:
+    """True when what the handler reads has the types Telegram sends (the parser checks
+    few): anything else is not from Telegram, and sending it again would not help."""
+    for message in (update.message, update.edited_message):
+        if message is not None and not _message_ok(message):
+            return False
+    query = update.callback_query
+    if query is not None:
+        if not isinstance(query.id, str) or not (query.data is None or isinstance(query.data, str)):
+            return False
+        if isinstance(query.message, Message) and not _message_ok(query.message):
+            return False
+    member = update.my_chat_member
+    return member is None or (_chat_ok(member.chat) and member.new_chat_member is not None)
+
+
 def _plain(text: str, status: int) -> Response:
     return Response(text, status=status, content_type="text/plain; charset=utf-8")
 
@@ -41,11 +74,13 @@ def webhook() -> Response:
     if not secret_ok(request.headers.get(SECRET_HEADER, ""), secret):
         return _plain("Forbidden\n", 403)
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    if not isinstance(data, dict) or not _number(data.get("update_id")):
         return _plain("That is not a Telegram update.\n", 400)
     try:
         update = Update.de_json(data, None)
     except Exception:  # whatever a malformed update breaks in the parser: it is not one
+        return _plain("That is not a Telegram update.\n", 400)
+    if not well_formed(update):
         return _plain("That is not a Telegram update.\n", 400)
     try:
         handler.handle(update)
