@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.channels import telegram_updates as updates
 from tests.channels.telegram_app import CHAT, Person, TelegramApp
+from voicebox.storage.dispatcher import Backoff
 from voicebox.storage.models import OutboxMessage, Participant
 
 
@@ -45,8 +46,6 @@ def test_a_429_waits_as_long_as_telegram_says_then_sends(telegram, person, fake_
 
 def test_429s_never_use_up_a_message(tmp_path, fake_bot_api):
     """More 429s than a message's attempts: it still goes when Telegram lets it."""
-    from voicebox.storage.dispatcher import Backoff
-
     telegram = TelegramApp(tmp_path, fake_bot_api, backoff=Backoff(first=0.2, max_attempts=2))
     try:
         fake_bot_api.plan("sendMessage", status=429, retry_after=1, times=3)
@@ -91,15 +90,20 @@ def test_a_blocked_person_has_what_waited_for_them_cancelled(telegram, person, f
     assert _settled_rows(telegram, 2)[-1].status == "cancelled"
 
 
-def test_a_500_is_tried_again_with_backoff(telegram, person, fake_bot_api):
-    fake_bot_api.plan("sendMessage", status=500, times=2)
-    person.send("/start DEMO", wait=False)
-    fake_bot_api.wait_for(lambda: person.shown(), timeout=8)
-    calls = _sends_to(fake_bot_api, CHAT)
-    assert [c.status for c in calls] == [500, 500, 200]
-    gaps = [later.at - earlier.at for earlier, later in pairwise(calls)]
-    assert gaps[1] > gaps[0] * 1.2  # each wait longer than the one before
-    assert _settled_rows(telegram)[-1].status == "sent"
+def test_a_500_is_tried_again_with_backoff(tmp_path, fake_bot_api):
+    telegram = TelegramApp(tmp_path, fake_bot_api, backoff=Backoff(first=0.5, factor=3.0))
+    try:
+        fake_bot_api.plan("sendMessage", status=500, times=2)
+        person = Person(telegram)
+        person.send("/start DEMO", wait=False)
+        fake_bot_api.wait_for(lambda: person.shown(), timeout=8)
+        calls = _sends_to(fake_bot_api, CHAT)
+        assert [c.status for c in calls] == [500, 500, 200]
+        gaps = [later.at - earlier.at for earlier, later in pairwise(calls)]
+        assert gaps[0] >= 0.4 and gaps[1] > gaps[0] * 1.2  # each wait longer than the last
+        assert _settled_rows(telegram)[-1].status == "sent"
+    finally:
+        telegram.close()
 
 
 def test_a_send_with_no_answer_in_time_is_sent_again(tmp_path, fake_bot_api):

@@ -417,6 +417,7 @@ class Dispatcher:
             self._finish(claim, status="failed", error=failure.reason)
             return
         wait = max(1.0, told) if told is not None else self.backoff.delay(claim.token)
+        self._soonest = min(self._soonest, time.time() + wait)  # look again then, not later
         with self.database.transaction() as conn:
             conn.execute(
                 update(_outbox)
