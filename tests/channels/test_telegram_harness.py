@@ -58,7 +58,23 @@ def with_bot(fake: FakeBotApi, use: Callable[[telegram.Bot], Awaitable[Any]], **
         async with telegram.Bot(token, base_url=f"{fake.url}/bot", **bot) as client:
             return await use(client)
 
-    return asyncio.run(main())
+    # In a thread of its own: a browser test's Playwright (sync API) may hold a running
+    # event loop in this worker's main thread, where asyncio.run() would refuse.
+    found: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            found.append(asyncio.run(main()))
+        except BaseException as error:  # noqa: BLE001 - raised again in the test's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    if errors:
+        raise errors[0]
+    return found[0]
 
 
 def post(fake: FakeBotApi, path: str, body: bytes | None, content_type: str) -> tuple[int, dict]:

@@ -246,7 +246,8 @@ class Dispatcher:
         self._woken = self._listener.event
         self._soonest = math.inf  # when the soonest row put off for a person's limit is due
         self._channels = list(self.senders)
-        self._next_lapsed_look = 0.0  # monotonic: when to look for rows whose lease ran out
+        # When to look next for rows whose lease ran out (by the claim's clock).
+        self._next_lapsed_look = datetime.min.replace(tzinfo=UTC)
 
     def run_once(self, now: datetime | None = None) -> int:
         """Send what is due (at most `batch` messages); return how many were tried."""
@@ -271,8 +272,8 @@ class Dispatcher:
             # A row whose lease ran out first: it was due before anything queued since, and
             # only rows in flight are `sending`, so ix_outbox_due finds it at once. Leases
             # run out rarely (a process died), so each thread looks about once a second.
-            if time.monotonic() >= self._next_lapsed_look:
-                self._next_lapsed_look = time.monotonic() + LAPSED_LOOK
+            if now >= self._next_lapsed_look:
+                self._next_lapsed_look = now + timedelta(seconds=LAPSED_LOOK)
                 found = conn.execute(_LAPSED, mine).scalar()
             if found is None:
                 # The next row by the pending index alone (no join, nothing but its id), so
