@@ -216,8 +216,7 @@ class Claim:
     address: Any  # a str; None for an alert to a webhook, whose sender has its own address
     message: OutboundMessage
     participant_id: int | None
-    opted_out: bool
-    unreachable: bool
+    cancelled: str | None  # why it must not go (the person sent STOP, or is unreachable)
     token: int  # the row's attempts after the claim: a later claim by anyone changes it
     in_doubt: bool  # an earlier send may have reached the provider
     created_at: datetime
@@ -291,8 +290,12 @@ class Dispatcher:
             wait: float | None = 0.0
             # After STOP only its own confirmation still goes (a channel that replies later
             # sends it from here); a person the provider cannot reach gets nothing.
-            opted_out = bool(row.opted_out) and message.purpose != "stop"
-            if isinstance(sender, Paced) and not (opted_out or row.unreachable):
+            cancelled = None
+            if row.opted_out and message.purpose != "stop":
+                cancelled = STOPPED
+            elif row.unreachable:
+                cancelled = UNREACHABLE
+            if isinstance(sender, Paced) and cancelled is None:
                 wait = self._slot(conn, sender, row, message)
             if wait is None:  # the person's turn: after their last message, in order
                 later = max(
@@ -321,8 +324,7 @@ class Dispatcher:
             address=row.address,
             message=message,
             participant_id=row.participant_id,
-            opted_out=opted_out,
-            unreachable=bool(row.unreachable),
+            cancelled=cancelled,
             token=row.attempts + 1,
             in_doubt=in_doubt,
             created_at=row.created_at,
@@ -345,11 +347,8 @@ class Dispatcher:
 
     def _deliver(self, claim: Claim, now: datetime) -> None:
         """Send one claimed message (asking the provider first when a send is in doubt)."""
-        if claim.opted_out:
-            self._finish(claim, status="cancelled", error=STOPPED)
-            return
-        if claim.unreachable:
-            self._finish(claim, status="cancelled", error=UNREACHABLE)
+        if claim.cancelled is not None:
+            self._finish(claim, status="cancelled", error=claim.cancelled)
             return
         if claim.wait > 0 and self._stop.wait(claim.wait):
             self._release(claim)  # stopping: another process, or the next start, sends it
@@ -397,17 +396,13 @@ class Dispatcher:
             failure.reason,
         )
         with self.database.transaction() as conn:
-            if failure.opted_out and claim.participant_id is not None:
+            marks = {"opted_out": failure.opted_out, "unreachable": failure.unreachable}
+            marked = {name: True for name, on in marks.items() if on}
+            if marked and claim.participant_id is not None:
                 conn.execute(
                     update(_participants)
                     .where(_participants.c.id == claim.participant_id)
-                    .values(opted_out=True, updated_at=now)
-                )
-            if failure.unreachable and claim.participant_id is not None:
-                conn.execute(
-                    update(_participants)
-                    .where(_participants.c.id == claim.participant_id)
-                    .values(unreachable=True, updated_at=now)
+                    .values(**marked, updated_at=now)
                 )
             if failure.wait and isinstance(self.senders[claim.channel], Paced):
                 hold(conn, claim.channel, time.time() + failure.wait)  # for every process

@@ -3,7 +3,7 @@ until they write again. Found by the keyed hash of their address, never the addr
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage import message_ids, outbox
@@ -14,6 +14,7 @@ from voicebox.storage.pseudonyms import address_key
 
 _participants = table(Participant)
 _conversations = table(Conversation)
+_PERSON_BY_KEY = select(_participants.c.id).where(_participants.c.key_hash == bindparam("key"))
 
 
 def mark_unreachable(database: Database, secret: bytes, channel: str, address: str) -> bool:
@@ -21,9 +22,7 @@ def mark_unreachable(database: Database, secret: bytes, channel: str, address: s
     them; False when no such person is kept."""
     key = address_key(secret, channel, address)
     with database.transaction() as conn:
-        found = conn.execute(
-            select(_participants.c.id).where(_participants.c.key_hash == key)
-        ).scalar()
+        found = conn.execute(_PERSON_BY_KEY, {"key": key}).scalar()
         if found is None:
             return False
         conn.execute(
@@ -39,9 +38,7 @@ def newest_sent_to(database: Database, secret: bytes, channel: str, address: str
     """The provider's id of the newest message sent to this person, if any (a read only)."""
     key = address_key(secret, channel, address)
     with database.reading() as conn:
-        found = conn.execute(
-            select(_participants.c.id).where(_participants.c.key_hash == key)
-        ).scalar()
+        found = conn.execute(_PERSON_BY_KEY, {"key": key}).scalar()
         return None if found is None else outbox.newest_sent(conn, found, channel)
 
 

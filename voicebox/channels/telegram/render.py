@@ -4,7 +4,7 @@ in place, and the line a pressed message keeps once it is answered. Pure functio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -158,8 +158,3 @@ def answered_text(original: str | None, line: str) -> str | None:
         return None
     text = f"{original}\n\n{line}"
     return text if telegram_length(text) <= MAX_TEXT else None
-
-
-def plain_text(messages: Iterable[OutboundMessage]) -> str:
-    """Messages as one plain text, for a place with no buttons (a group's one message)."""
-    return "\n\n".join(message.text for message in messages)

@@ -60,15 +60,9 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect, sock_read=read, connect=connect
         )
-        data: Any = None
-        if request_data is not None:
-            if request_data.contains_files:
-                form = aiohttp.FormData()
-                for name, value in request_data.multipart_data.items():
-                    form.add_field(name, value[1] if isinstance(value, tuple) else value)
-                data = form
-            else:
-                data = request_data.json_parameters
+        if request_data is not None and request_data.contains_files:
+            raise NetworkError("Voicebox sends no files to Telegram")  # nothing here uploads
+        data = request_data.json_parameters if request_data is not None else None
         try:
             async with self._session.request(
                 method,
