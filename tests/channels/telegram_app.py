@@ -184,6 +184,17 @@ class Person:
         )
         self.fake.wait_for(lambda: self.newest().reply_markup != message.reply_markup)
 
+    def answer_demo(self) -> None:
+        """From DEMO's topic question to its end: Home, Good, three typed answers, done,
+        and no hearing back."""
+        self.press("Home")
+        self.press("Good")
+        self.send("My room is quiet")
+        self.send("My brother is loud")
+        self.send("A lock on the door")
+        self.press("No, I am done")
+        self.press("No thanks")
+
     def closed(self, message_id: int) -> ShownMessage:
         """A pressed message once it lost its buttons (edits go beside the reply, so they
         may land just after it)."""

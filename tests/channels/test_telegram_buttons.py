@@ -32,13 +32,7 @@ def test_tops_and_pants_by_buttons_lands_in_the_export(telegram, person):
     person.press("Yes")
     answered = person.closed(consent.message_id)
     assert answered.text.endswith("Your answer: ✅ Yes, that is OK")
-    person.press("Home")
-    person.press("Good")
-    person.send("My room is quiet")
-    person.send("My brother is loud")
-    person.send("A lock on the door")
-    person.press("No, I am done")
-    person.press("No thanks")  # hearing back
+    person.answer_demo()
     end = person.newest()
     assert _no_buttons(end) and "Thank you" in end.text
     presses = [c for c in telegram.fake.calls() if c.method == "answerCallbackQuery"]

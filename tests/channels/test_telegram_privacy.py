@@ -72,13 +72,7 @@ def check_in(person: NamedPerson) -> None:
     """DEMO from the deep link to the end, by buttons and typed words."""
     person.send("/start DEMO")
     person.press("Yes")
-    person.press("Home")
-    person.press("Good")
-    person.send("My room is quiet")
-    person.send("My brother is loud")
-    person.send("A lock on the door")
-    person.press("No, I am done")
-    person.press("No thanks")
+    person.answer_demo()
     assert "Thank you" in person.newest().text
 
 
