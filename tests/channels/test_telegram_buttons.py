@@ -181,3 +181,19 @@ def test_another_person_is_not_held_up_by_one_who_presses_fast(tmp_path, fake_bo
     to_other = [c.at for c in sends if int(c.params["chat_id"]) == CHAT + 2]
     assert to_other and to_other[0] - to_fast[-1] < 0.9
     telegram.close()
+
+
+def test_the_wrong_thing_typed_gets_a_kind_line_and_the_buttons_again(telegram, person):
+    person.send("/start DEMO")
+    person.press("Yes")
+    answers = telegram.count(Answer)
+    person.send("banana")  # not one of the choices
+    said = person.newest()
+    assert said.text.startswith(replies.REASK_CHOICE_BUTTONS)
+    assert said.text.endswith("Which part of your life do you want to talk about?")
+    assert person.button("Home", said)  # the question's buttons come back with it
+    person.send("🙂🙂🙂")
+    person.send("")  # an empty message, as a client can send
+    assert telegram.count(Answer) == answers
+    person.press("Home")  # the newest message's buttons answer
+    assert person.newest().text.endswith("How do you feel about home?")
