@@ -11,6 +11,10 @@ sendMessage calls one after another (as one outbox thread sends), then N started
 same sendMessage with http.client and json on one keep-alive connection, for scale.
 Each call carries a question's nine buttons, as a reply does.
 
+Last, the least a call through python-telegram-bot can cost, whatever carries it: the hop
+from a thread to the loop alone (a coroutine that does nothing), then `send_message` over a
+transport that answers at once without any network.
+
 This is a script, not a test. It prints CPU and wall time per call.
 """
 
@@ -28,7 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
+from telegram.request import BaseRequest, RequestData  # noqa: E402
 from telegram_webhook import Chats  # noqa: E402 - beside this file
 
 from voicebox.channels.telegram import bot_api  # noqa: E402
@@ -100,6 +105,75 @@ def through_http_client(url: str, calls: int) -> None:
     connection.close()
 
 
+class AnswersAtOnce(BaseRequest):
+    """A transport with no network: every call gets Telegram's answer to a sendMessage."""
+
+    ANSWER = json.dumps(
+        {
+            "ok": True,
+            "result": {
+                "message_id": 7,
+                "date": 1_700_000_000,
+                "chat": {"id": CHAT, "type": "private"},
+                "text": TEXT,
+                "reply_markup": keyboard().to_dict(),
+            },
+        }
+    ).encode()
+
+    @property
+    def read_timeout(self) -> float | None:
+        """Never waited on."""
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Telegram's answer, at once."""
+        return 200, self.ANSWER
+
+
+def least_through_bot(calls: int) -> None:
+    """The hop to the loop alone, then python-telegram-bot with no network under it."""
+    api = bot_api.BotApi(TOKEN, "http://127.0.0.1:9", 30.0)
+    markup = keyboard()
+
+    async def nothing() -> None:
+        return None
+
+    async def build() -> Bot:
+        return Bot(TOKEN, request=AnswersAtOnce(), get_updates_request=AnswersAtOnce())
+
+    try:
+        bot = api.call(build)
+        for _ in range(20):
+            api.call(nothing)
+            api.call(lambda: bot.send_message(CHAT, TEXT, reply_markup=markup))
+        used, began = cpu(), time.perf_counter()
+        for _ in range(calls):
+            api.call(nothing)
+        show("hop to the loop alone", used, began, calls)
+        used, began = cpu(), time.perf_counter()
+        for _ in range(calls):
+            api.call(lambda: bot.send_message(CHAT, TEXT, reply_markup=markup))
+        show("BotApi with no network under it", used, began, calls)
+    finally:
+        api.close()
+
+
 def show(label: str, used: float, began: float, calls: int) -> None:
     """One line: CPU and wall time per call."""
     per_cpu = (cpu() - used) * 1000 / calls
@@ -137,6 +211,7 @@ def main() -> None:
             for pool in args.pools:
                 through_bot(chats.url, pool, args.calls, transport)
         through_http_client(chats.url, args.calls)
+        least_through_bot(args.calls)
     finally:
         chats.stop()
 
