@@ -305,19 +305,27 @@ def _counted(rows: Iterator[dict[str, Any]], tally: list[int]) -> Iterator[dict[
 @click.argument("code")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option("--theme", help="Only the answers with this theme (its name, any case).")
 @human_errors
-def export(code: str, fmt: str, out: Path | None) -> None:
+def export(code: str, fmt: str, out: Path | None, theme: str | None) -> None:
     """Export a consultation's answers, one row per answer (free text masked)."""
     from voicebox.storage.consultations import require_consultation
     from voicebox.storage.export import count_answers, export_chunks, export_rows
+    from voicebox.storage.themes import theme_by_name
 
     database = _ready_database()
     info = require_consultation(database, code)
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise CommandError("an xlsx file cannot be shown here: add --out answers.xlsx")
+    theme_id = None
+    if theme is not None:
+        with database.reading() as conn:
+            theme_id = theme_by_name(conn, info.id, theme)
+        if theme_id is None:
+            raise CommandError(f"{info.code} has no theme called {theme!r}")
     tally = [0]
-    rows = _counted(export_rows(database, info.code), tally)
-    total = count_answers(database, info.code)
+    rows = _counted(export_rows(database, info.code, theme_id=theme_id), tally)
+    total = count_answers(database, info.code, theme_id=theme_id)
     if total >= LONG_EXPORT:
         rows = ExportProgress(info.code, total, sys.stderr.isatty()).rows(rows)
     chunks = export_chunks(fmt, rows, title=info.code)

@@ -75,6 +75,7 @@ def test_every_page_passes_axe_at_200_percent(served, new_context, tmp_path):
         "/workers/checkins/EVERY/conversations",
         first_link("/workers/checkins/EVERY/conversations", r"/workers/conversations/\d+"),
         "/workers/checkins/EVERY/results",
+        "/workers/checkins/EVERY/themes",
         "/workers/checkins/EVERY/live?updates=off",
         "/workers/admin/workers",
         "/workers/admin/workers/new",

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from voicebox.storage.database import Database
 from voicebox.storage.export_xlsx import xlsx_chunks
 from voicebox.storage.masking import mask
-from voicebox.storage.models import Answer, Consultation, Participant
+from voicebox.storage.models import Answer, AnswerTheme, Consultation, Participant
+from voicebox.storage.themes import has_themes, themes_of_answers
 
 COLUMNS = (
     "consultation",
@@ -32,6 +33,7 @@ COLUMNS = (
     "kind",
     "topic",
     "answered_at",
+    "themes",  # after the contract's columns: the answer's themes, "; " between them
 )
 FORMATS = ("csv", "xlsx", "json")
 MEDIA_TYPES = {
@@ -44,24 +46,35 @@ CHUNK = 64 * 1024  # about how many bytes each chunk holds
 _FORMULA_START = frozenset("=+-@\t\r")  # a cell's first character that could start a formula
 
 
-def count_answers(db: Database, code: str) -> int:
+def count_answers(db: Database, code: str, theme_id: int | None = None) -> int:
     """How many answers an export of this consultation holds (to show progress)."""
     query = (
         select(func.count(Answer.id))
         .join(Consultation, Consultation.id == Answer.consultation_id)
         .where(Consultation.code == code.strip().upper())
     )
+    if theme_id is not None:
+        query = query.join(*_tagged_with(theme_id))
     with db.reading() as conn:
         return int(conn.execute(query).scalar_one())
 
 
-def export_rows(db: Database, code: str, *, reveal: bool = False) -> Iterator[dict[str, Any]]:
-    """Every answer of a consultation, oldest first, as export rows (pseudonyms only).
+def _tagged_with(theme_id: int) -> tuple[Any, Any]:
+    """The join that keeps only answers tagged with this theme."""
+    return AnswerTheme, (AnswerTheme.answer_id == Answer.id) & (AnswerTheme.theme_id == theme_id)
+
+
+def export_rows(
+    db: Database, code: str, *, reveal: bool = False, theme_id: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every answer of a consultation, oldest first, as export rows (pseudonyms only);
+    with `theme_id`, only the answers tagged with that theme.
 
     Phone numbers, emails, postcodes and long numbers in free text are masked unless
     `reveal` (only for an admin, and recorded: see storage/reveals.py)."""
     query = (
         select(
+            Answer.id,
             Consultation.code,
             Participant.pseudonym,
             Answer.channel,
@@ -78,25 +91,35 @@ def export_rows(db: Database, code: str, *, reveal: bool = False) -> Iterator[di
         .where(Consultation.code == code.strip().upper())
         .order_by(Answer.answered_at, Answer.conversation_id, Answer.seq)
     )
+    if theme_id is not None:
+        query = query.join(*_tagged_with(theme_id))
     with db.reading() as conn:
+        found = conn.scalar(
+            select(Consultation.id).where(Consultation.code == code.strip().upper())
+        )
+        themed = found is not None and has_themes(conn, found)  # else no look for each batch
         # yield_per: rows come in batches (PostgreSQL: a server-side cursor), never all at once.
-        for row in conn.execution_options(yield_per=BATCH).execute(query):
-            (consultation, pseudonym, channel, question_id, question, answer, answer_key, kind,
-             topic, answered_at) = row  # fmt: skip
-            if not reveal:  # what was typed: an answer, a topic, a question saying it back
-                question, answer, topic = mask(question), mask(answer), mask(topic)
-            yield {
-                "consultation": consultation,
-                "participant": pseudonym,
-                "channel": channel,
-                "question_id": question_id,
-                "question": question,
-                "answer": answer,
-                "answer_key": answer_key,
-                "kind": kind,
-                "topic": topic,
-                "answered_at": answered_at.isoformat(timespec="seconds"),
-            }
+        result = conn.execute(query.execution_options(yield_per=BATCH))
+        for batch in result.partitions():
+            names = themes_of_answers(conn, [row.id for row in batch]) if themed else {}
+            for row in batch:
+                (answer_id, consultation, pseudonym, channel, question_id, question, answer,
+                 answer_key, kind, topic, answered_at) = row  # fmt: skip
+                if not reveal:  # what was typed: an answer, a topic, a question saying it back
+                    question, answer, topic = mask(question), mask(answer), mask(topic)
+                yield {
+                    "consultation": consultation,
+                    "participant": pseudonym,
+                    "channel": channel,
+                    "question_id": question_id,
+                    "question": question,
+                    "answer": answer,
+                    "answer_key": answer_key,
+                    "kind": kind,
+                    "topic": topic,
+                    "answered_at": answered_at.isoformat(timespec="seconds"),
+                    "themes": "; ".join(names.get(answer_id, ())),
+                }
 
 
 def _safe_cell(value: Any) -> Any:

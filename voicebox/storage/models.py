@@ -408,6 +408,33 @@ class SignInFailure(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class Theme(Base):
+    """A theme workers gave some of a check-in's answers, such as "Buses are late"."""
+
+    __tablename__ = "themes"
+    __table_args__ = (UniqueConstraint("consultation_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    name_key: Mapped[str] = mapped_column(String(80))  # the name folded: one "Buses" a check-in
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnswerTheme(Base):
+    """One answer tagged with one theme."""
+
+    __tablename__ = "answer_themes"
+    __table_args__ = (Index("ix_answer_themes_theme", "theme_id", "answer_id"),)
+
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme_id: Mapped[int] = mapped_column(
+        ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 def table(model: type[Base]) -> Table:
     """A model's Core table, for the statements SQLAlchemy Core runs on the hot path."""
     return cast(Table, model.__table__)

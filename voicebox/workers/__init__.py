@@ -15,6 +15,7 @@ from voicebox.workers import (  # noqa: F401 - they add pages
     export_pages,
     flag_pages,
     result_pages,
+    theme_pages,
 )
 from voicebox.workers.errors import error_page
 from voicebox.workers.views import URL_PREFIX, blueprint

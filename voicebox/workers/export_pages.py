@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 
-from flask import Response
+from flask import Response, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from voicebox.storage.consultations import ConsultationInfo
 from voicebox.storage.export import MEDIA_TYPES, export_chunks, export_filename, export_rows
 from voicebox.storage.reveals import record_reveal
+from voicebox.storage.themes import theme_name
 from voicebox.workers import auth
 from voicebox.workers.errors import error_page
 from voicebox.workers.views import blueprint
@@ -30,7 +31,9 @@ _ROUTE = "/checkins/<code>/export.<any(csv, xlsx, json):fmt>"
 
 def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> ResponseReturnValue:
     """The export as a streamed attachment; its rows are read while it is sent. With
-    `revealed_to` (an admin's id), nothing is hidden, and that is recorded first."""
+    `revealed_to` (an admin's id), nothing is hidden, and that is recorded first. With
+    `?theme=ID`, only that theme's answers."""
+    theme_id = _theme(found)
     if not _running.acquire(blocking=False):
         busy = error_page(503)
         busy.headers["Retry-After"] = "60"
@@ -39,7 +42,7 @@ def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> Res
     try:
         if revealed_to is not None:
             record_reveal(auth.services().database, revealed_to, "export", found.code)
-        rows = export_rows(auth.services().database, found.code, reveal=reveal)
+        rows = export_rows(auth.services().database, found.code, reveal=reveal, theme_id=theme_id)
         # The chunks need nothing from the request (the database and code are theirs), so
         # no request context is kept pushed while they are sent (no stream_with_context).
         chunks = export_chunks(fmt, rows, title=found.code)
@@ -49,8 +52,23 @@ def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> Res
         raise
     response.call_on_close(_running.release)  # sent, cancelled or failed: free again
     name = export_filename(found.code, fmt, reveal=reveal)
+    if theme_id is not None:
+        name = name.replace("-answers", f"-theme-{theme_id}-answers")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _theme(found: ConsultationInfo) -> int | None:
+    """The theme asked for (`?theme=ID`), if any; 404 for one that is not this check-in's."""
+    asked = request.args.get("theme", "")
+    if not asked:
+        return None
+    if not asked.isdecimal() or len(asked) > 12:
+        abort(404)
+    with auth.services().database.reading() as conn:
+        if theme_name(conn, found.id, int(asked)) is None:
+            abort(404)
+    return int(asked)
 
 
 @blueprint.get(_ROUTE)

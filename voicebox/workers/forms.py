@@ -307,3 +307,56 @@ class RemoveContactForm(FlaskForm):
     """Which contact to stop telling."""
 
     email = HiddenField(validators=[DataRequired()])
+
+
+class ThemeNameForm(FlaskForm):
+    """A theme's name: to make one, or to rename one."""
+
+    name = StringField(
+        "Theme name",
+        validators=[
+            DataRequired("Give the theme a name"),
+            Length(max=80, message="A theme's name can be at most 80 characters"),
+        ],
+    )
+
+
+class ThemeMergeForm(FlaskForm):
+    """Other themes to fold into this one."""
+
+    sources = SelectMultipleField(
+        "Themes to merge into this one",
+        coerce=int,
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validators=[DataRequired("Choose at least one theme to merge")],
+    )
+
+
+class ThemeTagForm(FlaskForm):
+    """Ticked answers, a theme, and whether to add it or take it off."""
+
+    answers = SelectMultipleField("Answers", coerce=int, validate_choice=False)
+    theme = SelectField("Theme", coerce=int, validate_choice=False)
+    action = HiddenField(default="add")
+    back = HiddenField()  # the list's filters, to come back to the same answers
+
+
+class AnswerFilterForm(Form):
+    """The themes page's filters (GET, so no token)."""
+
+    kind = SelectField(
+        "Kind of answer",
+        choices=[
+            SelectChoice("typed", "Typed words"),
+            SelectChoice("top", "What is good"),
+            SelectChoice("pants", "What is not good"),
+            SelectChoice("better", "What would make it better"),
+            SelectChoice("", "Every answer, with choices"),
+        ],
+        default="typed",
+        validate_choice=False,
+    )
+    topic = SelectField("Part of life", validate_choice=False)
+    theme = SelectField("Theme", validate_choice=False)
+    words = StringField("Words in the answer", validators=[Optional(), Length(max=100)])
