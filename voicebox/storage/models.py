@@ -289,6 +289,14 @@ class OutboxMessage(Base):
         ),
         # A person's newest message (which of our messages a pressed button was on).
         Index("ix_outbox_participant", "participant_id", "id"),
+        # A report-back's messages, counted by what became of them.
+        Index(
+            "ix_outbox_report",
+            "report_id",
+            "status",
+            postgresql_where=text("report_id IS NOT NULL"),
+            sqlite_where=text("report_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -300,6 +308,8 @@ class OutboxMessage(Base):
     )
     address: Mapped[str | None] = mapped_column(String(500), default=None)
     flag_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    # A report-back's messages carry its report, for the live counts of what was sent.
+    report_id: Mapped[int | None] = mapped_column(Integer, default=None)
     body: Mapped[dict[str, Any]] = mapped_column()  # the OutboundMessage, as JSON
     purpose: Mapped[str] = mapped_column(String(16), default="reply")
     status: Mapped[str] = mapped_column(String(12), default="queued")
@@ -433,6 +443,60 @@ class AnswerTheme(Base):
     theme_id: Mapped[int] = mapped_column(
         ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class Report(Base):
+    """A check-in's "You said, we did": its themes answered, and when it was sent back."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), unique=True
+    )
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # its page open to anyone
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_by: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", ondelete="SET NULL"), default=None
+    )
+
+
+class ReportItem(Base):
+    """One theme in a report: what young people said, what was done, what happens next."""
+
+    __tablename__ = "report_items"
+    __table_args__ = (UniqueConstraint("report_id", "theme_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"))
+    said: Mapped[str] = mapped_column(Text, default="")
+    did: Mapped[str] = mapped_column(Text, default="")
+    next: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8), default="planned")  # planned, doing, done
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportDelivery(Base):
+    """A report sent back to one person: at most once (the key), on their own channel.
+
+    Text messages and Telegram go through the outbox (rows with this report_id); the web
+    chat shows it when they next open the check-in (status waiting, then shown)."""
+
+    __tablename__ = "report_deliveries"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8))  # queued (outbox), waiting, shown (web)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shown_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 def table(model: type[Base]) -> Table:

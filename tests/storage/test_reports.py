@@ -1,0 +1,232 @@
+"""'You said, we did' on real SQLite and PostgreSQL: a report's themes, who it reaches,
+sending it once per person on their own channel (their themes first), the live counts, and
+the web chat's report shown once."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import select, update
+
+from voicebox.bot.messages import InboundMessage
+from voicebox.bot.report_back import CLOSING, ReportItem, opening
+from voicebox.storage.consultations import get_consultation
+from voicebox.storage.models import OutboxMessage, Participant, ReportDelivery, table
+from voicebox.storage.outbox import message_from_json
+from voicebox.storage.reports import (
+    ReportProblem,
+    delivery_counts,
+    reach,
+    read_report,
+    save_report,
+    send_report_back,
+    waiting_on_the_web,
+)
+from voicebox.storage.themes import create_theme, tag_answers
+
+_ids = itertools.count()
+
+
+def _say(engine, channel: str, address: str, *words: str) -> None:
+    for said in words:
+        inbound = InboundMessage(channel, address, said, message_id=f"r{next(_ids)}")
+        if channel == "web":
+            inbound = InboundMessage(channel, address, said, consultation="DEMO")
+        engine.handle(inbound)
+
+
+def _take_part(engine, channel: str, address: str, good: str, hear_back: bool = True) -> None:
+    """A whole DEMO check-in about school; "1" or "2" to hearing back."""
+    start = ["DEMO"] if channel != "web" else [""]
+    _say(engine, channel, address, *start, "1", "1", "2", good, "Noise", "Quiet room", "2")
+    _say(engine, channel, address, "1" if hear_back else "2")
+
+
+def _demo(engine) -> int:
+    found = get_consultation(engine.store.database, "DEMO")
+    assert found is not None
+    return found.id
+
+
+def _answer_of(database, address_end: str, words: str) -> int:
+    from voicebox.storage.models import Answer
+
+    with database.reading() as conn:
+        return conn.scalar(
+            select(Answer.id)
+            .join(Participant, Participant.id == Answer.participant_id)
+            .where(Answer.answer == words, Participant.address.like(f"%{address_end}"))
+        )
+
+
+@pytest.fixture
+def people(engine):
+    """Five young people in DEMO: two by text, one by Telegram, one on the web, one said
+    no to hearing back, and one who sent STOP after saying yes."""
+    _take_part(engine, "sms", "sms:+447700900001", "Buses")
+    _take_part(engine, "sms", "sms:+447700900002", "Friends")
+    _take_part(engine, "telegram", "telegram:555001", "Buses and trains")
+    _take_part(engine, "web", "web:session-1", "Teachers")
+    _take_part(engine, "sms", "sms:+447700900003", "Lunch", hear_back=False)
+    _take_part(engine, "sms", "sms:+447700900004", "Art")
+    _say(engine, "sms", "sms:+447700900004", "STOP")
+    return engine
+
+
+def _report(engine, consultation_id: int) -> tuple[int, int]:
+    """Two themes, 'Buses' given to the Telegram person's answer; the report written."""
+    database = engine.store.database
+    buses = create_theme(database, consultation_id, "Buses")
+    friends = create_theme(database, consultation_id, "Friends")
+    tag_answers(
+        database, consultation_id, buses, [_answer_of(database, "555001", "Buses and trains")]
+    )
+    tag_answers(database, consultation_id, friends, [_answer_of(database, "900002", "Friends")])
+    save_report(
+        database,
+        consultation_id,
+        [
+            ReportItem(
+                friends,
+                "Friends",
+                "Friends matter.",
+                "We made a club.",
+                "It meets on Fridays.",
+                "done",
+            ),
+            ReportItem(
+                buses, "Buses", "Buses are late.", "We asked the bus company.", "", "planned"
+            ),
+        ],
+        public=False,
+    )
+    return buses, friends
+
+
+def _outbox(database) -> list:
+    with database.reading() as conn:
+        return conn.execute(
+            select(OutboxMessage.participant_id, OutboxMessage.channel, OutboxMessage.body,
+                   OutboxMessage.report_id, OutboxMessage.purpose)
+            .where(OutboxMessage.report_id.is_not(None))
+            .order_by(OutboxMessage.id)
+        ).all()  # fmt: skip
+
+
+def test_a_report_keeps_its_themes_in_order_and_only_this_check_ins(engine, people):
+    demo = _demo(people)
+    buses, friends = _report(people, demo)
+    with people.store.database.reading() as conn:
+        report = read_report(conn, demo)
+    assert report is not None and [i.theme for i in report.items] == ["Friends", "Buses"]
+    assert report.items[0].did == "We made a club." and report.sent_at is None
+    with pytest.raises(ReportProblem, match="planned, doing now or done"):
+        save_report(
+            people.store.database, demo, [ReportItem(buses, "", "x", "", "", "maybe")], False
+        )
+    save_report(people.store.database, demo, [ReportItem(999_999, "", "x", "", "", "done")], True)
+    with people.store.database.reading() as conn:
+        after = read_report(conn, demo)
+    assert after is not None and after.items == () and after.public is True
+
+
+def test_reach_counts_who_hears_back_and_who_does_not(engine, people):
+    with people.store.database.reading() as conn:
+        found = reach(conn, _demo(people))
+    assert dict(found.by_channel) == {"sms": 2, "telegram": 1, "web": 1}
+    assert (found.people, found.stopped, found.said_no) == (4, 1, 1)
+
+
+def test_sending_reaches_each_person_once_on_their_channel_their_themes_first(engine, people):
+    demo = _demo(people)
+    _report(people, demo)
+    sent = send_report_back(people.store.database, demo, "DEMO check-in", {"telegram": 4096})
+    rows = _outbox(people.store.database)
+    assert sent.people == 4 and sent.messages == len(rows) == 2 * 4 + 1
+    by_person: dict[int, list] = {}
+    for participant_id, channel, body, _report_id, purpose in rows:
+        assert purpose == "report"
+        by_person.setdefault(participant_id, []).append((channel, message_from_json(body).text))
+    texts = sorted(by_person.values(), key=len)
+    telegram = texts[0]
+    assert len(telegram) == 1 and telegram[0][0] == "telegram"
+    joined = telegram[0][1]
+    assert joined.startswith(opening("DEMO check-in")) and joined.endswith(CLOSING)
+    assert joined.index("Buses are late.") < joined.index("Friends matter.")  # theirs first
+    assert "We plan to: We asked the bus company." in joined
+    sms = [t for t in texts if t[0][0] == "sms"]
+    assert len(sms) == 2 and all(len(t) == 4 for t in sms)
+    friend = next(t for t in sms if "Friends matter." in t[1][1])
+    assert (
+        friend[1][1]
+        == "You said: Friends matter.\nWe did this: We made a club.\nNext: It meets on Fridays."
+    )
+    again = send_report_back(people.store.database, demo, "DEMO check-in", {"telegram": 4096})
+    assert (again.people, again.messages) == (0, 0) and len(_outbox(people.store.database)) == 9
+    with people.store.database.reading() as conn:
+        counts = delivery_counts(conn, read_report(conn, demo).id)
+    assert (counts.queued, counts.web_waiting, counts.sent) == (3, 1, 0)
+
+
+def test_someone_who_joins_later_gets_it_on_the_next_send_and_no_one_else_again(engine, people):
+    demo = _demo(people)
+    _report(people, demo)
+    send_report_back(people.store.database, demo, "DEMO", {})
+    _take_part(people, "sms", "sms:+447700900009", "Music")
+    later = send_report_back(people.store.database, demo, "DEMO", {})
+    assert later.people == 1 and later.messages == 4
+
+
+def test_nothing_to_send_without_a_theme_answered(engine, people):
+    with pytest.raises(ReportProblem, match="at least one theme"):
+        send_report_back(people.store.database, _demo(people), "DEMO", {})
+    assert _outbox(people.store.database) == []
+
+
+def test_the_counts_follow_each_persons_least_good_message(engine, people):
+    demo = _demo(people)
+    _report(people, demo)
+    send_report_back(people.store.database, demo, "DEMO", {})
+    database = people.store.database
+    outbox = table(OutboxMessage)
+    with database.transaction() as conn:
+        people_ids = sorted({r[0] for r in _outbox(database) if r[1] == "sms"})
+        first, second = people_ids
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.participant_id == first)
+            .values(status="sent", delivery_status="delivered")
+        )
+        conn.execute(update(outbox).where(outbox.c.participant_id == second).values(status="sent"))
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.participant_id == second, outbox.c.id == select(outbox.c.id).where(outbox.c.participant_id == second).order_by(outbox.c.id).limit(1).scalar_subquery())
+            .values(delivery_status="undelivered")
+        )  # fmt: skip
+        conn.execute(
+            update(outbox).where(outbox.c.channel == "telegram").values(status="cancelled")
+        )
+    with database.reading() as conn:
+        counts = delivery_counts(conn, read_report(conn, demo).id)
+    assert (counts.delivered, counts.failed, counts.opted_out, counts.queued) == (1, 1, 1, 0)
+
+
+def test_the_web_chat_shows_its_report_once(engine, people):
+    demo = _demo(people)
+    _report(people, demo)
+    send_report_back(people.store.database, demo, "DEMO", {})
+    database = people.store.database
+    with database.reading() as conn:
+        web_person = conn.scalar(select(Participant.id).where(Participant.channel == "web"))
+        sms_person = conn.scalar(select(Participant.id).where(Participant.channel == "sms"))
+    shown = waiting_on_the_web(database, web_person, demo, "DEMO")
+    assert [m.purpose for m in shown] == ["report"] * 4 and shown[0].text == opening("DEMO")
+    assert waiting_on_the_web(database, web_person, demo, "DEMO") == []
+    assert waiting_on_the_web(database, sms_person, demo, "DEMO") == []
+    with database.reading() as conn:
+        status = conn.scalar(
+            select(ReportDelivery.status).where(ReportDelivery.participant_id == web_person)
+        )
+        counts = delivery_counts(conn, read_report(conn, demo).id)
+    assert status == "shown" and (counts.web_waiting, counts.web_shown) == (0, 1)

@@ -1,0 +1,405 @@
+"""'You said, we did' reports: a check-in's themes answered, sent back to every young person
+who said yes to hearing back, on the channel they used, at most once each.
+
+Sending is one transaction built for numbers: a delivery row per person (the key makes a
+second press send nothing twice), then each new person's messages into the outbox with one
+INSERT of many rows. People who spoke to the same themes get the same words, so the words
+are made once per channel and set of themes, not once per person. The web chat has no
+outbox: a web delivery waits until the person opens the check-in, which shows it."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select, update
+
+from voicebox.bot.messages import OutboundMessage, joined, utcnow
+from voicebox.bot.report_back import PURPOSE, STATUSES, ReportItem, report_messages
+from voicebox.storage.database import Database, insert_ignoring
+from voicebox.storage.models import (
+    Answer,
+    AnswerTheme,
+    Conversation,
+    OutboxMessage,
+    Participant,
+    Report,
+    ReportDelivery,
+    Theme,
+    table,
+)
+from voicebox.storage.models import ReportItem as ReportItemRow
+from voicebox.storage.outbox import message_to_json
+
+WEB = "web"  # the channel whose report-back waits to be shown, not sent
+CHUNK = 5_000  # outbox rows a statement
+
+
+class ReportProblem(ValueError):
+    """A report cannot be saved or sent as asked; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """A check-in's report as written so far."""
+
+    id: int
+    public: bool
+    items: tuple[ReportItem, ...]
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Who a report-back goes to, and who it does not, before it is sent."""
+
+    by_channel: Mapping[str, int]  # people who will get it
+    stopped: int  # said yes to hearing back, then sent STOP (or blocked the bot)
+    said_no: int  # took part and said no to hearing back
+
+    @property
+    def people(self) -> int:
+        """Everyone it will reach."""
+        return sum(self.by_channel.values())
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one press of Send did."""
+
+    people: int  # newly sent to (0 on a second press)
+    messages: int  # outbox rows made
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """What became of a report-back, a person at a time (their least good message)."""
+
+    queued: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    opted_out: int = 0  # sent STOP (or blocked the bot) after it was queued
+    web_waiting: int = 0
+    web_shown: int = 0
+
+
+def read_report(conn: Connection, consultation_id: int) -> ReportView | None:
+    """The check-in's report with its themes in order, or None if none was written."""
+    reports, items, themes = table(Report), table(ReportItemRow), table(Theme)
+    found = conn.execute(
+        select(reports.c.id, reports.c.public, reports.c.sent_at, reports.c.updated_at).where(
+            reports.c.consultation_id == consultation_id
+        )
+    ).first()
+    if found is None:
+        return None
+    rows = conn.execute(
+        select(
+            items.c.theme_id,
+            themes.c.name,
+            items.c.said,
+            items.c.did,
+            items.c.next,
+            items.c.status,
+        )
+        .join(themes, themes.c.id == items.c.theme_id)
+        .where(items.c.report_id == found.id)
+        .order_by(items.c.position, items.c.id)
+    )
+    return ReportView(
+        found.id,
+        bool(found.public),
+        tuple(ReportItem(*row) for row in rows),
+        found.sent_at,
+        found.updated_at,
+    )
+
+
+def save_report(
+    db: Database, consultation_id: int, items: Sequence[ReportItem], public: bool
+) -> int:
+    """Keep the report's themes (in this order) and whether its page is public; its id.
+
+    Only themes of this check-in are kept; a status other than planned, doing or done is
+    refused."""
+    for item in items:
+        if item.status not in STATUSES:
+            raise ReportProblem("Choose planned, doing now or done for each theme.")
+    reports, rows, themes = table(Report), table(ReportItemRow), table(Theme)
+    now = utcnow()
+    with db.transaction() as conn:
+        own = set(
+            conn.scalars(select(themes.c.id).where(themes.c.consultation_id == consultation_id))
+        )
+        report_id = conn.scalar(
+            select(reports.c.id).where(reports.c.consultation_id == consultation_id)
+        )
+        if report_id is None:
+            conn.execute(
+                insert_ignoring(reports, db.dialect).values(
+                    consultation_id=consultation_id, public=public, created_at=now, updated_at=now
+                )
+            )
+            report_id = conn.scalar(
+                select(reports.c.id).where(reports.c.consultation_id == consultation_id)
+            )
+        conn.execute(
+            update(reports).where(reports.c.id == report_id).values(public=public, updated_at=now)
+        )
+        conn.execute(delete(rows).where(rows.c.report_id == report_id))
+        kept = [i for i in items if i.theme_id in own]
+        if kept:
+            conn.execute(
+                insert(rows),
+                [
+                    {
+                        "report_id": report_id,
+                        "theme_id": i.theme_id,
+                        "said": i.said.strip(),
+                        "did": i.did.strip(),
+                        "next": i.next.strip(),
+                        "status": i.status,
+                        "position": position,
+                    }
+                    for position, i in enumerate(kept)
+                ],
+            )
+        assert report_id is not None
+        return int(report_id)
+
+
+def _took_part(consultation_id: int) -> Any:
+    """Participants who said yes to this check-in's consent, each once."""
+    conversations = table(Conversation)
+    return (
+        select(conversations.c.participant_id)
+        .where(
+            conversations.c.consultation_id == consultation_id, conversations.c.consent == "given"
+        )
+        .distinct()
+        .subquery()
+    )
+
+
+def reach(conn: Connection, consultation_id: int) -> Reach:
+    """Who a report-back would go to now, by channel, and who it would not."""
+    participants = table(Participant)
+    took = _took_part(consultation_id)
+    rows = conn.execute(
+        select(
+            participants.c.channel,
+            participants.c.report_back,
+            (participants.c.opted_out | participants.c.unreachable).label("blocked"),
+            func.count(),
+        )
+        .join(took, took.c.participant_id == participants.c.id)
+        .group_by(participants.c.channel, participants.c.report_back, "blocked")
+    )
+    by_channel: Counter[str] = Counter()
+    stopped = said_no = 0
+    for channel, wants, blocked, number in rows:
+        if not wants:
+            said_no += number
+        elif blocked:
+            stopped += number
+        else:
+            by_channel[channel] += number
+    return Reach(dict(sorted(by_channel.items())), stopped, said_no)
+
+
+def send_report_back(
+    db: Database,
+    consultation_id: int,
+    title: str,
+    joined_lengths: Mapping[str, int] | None = None,
+    worker_id: int | None = None,
+) -> Sent:
+    """Queue the report to everyone who should hear back and has not had it; what it did.
+
+    `joined_lengths`: channels whose messages are joined into as few as fit (Telegram).
+    A second call finds no one new and sends nothing."""
+    joined_lengths = joined_lengths or {}
+    reports, deliveries = table(Report), table(ReportDelivery)
+    participants, outbox = table(Participant), table(OutboxMessage)
+    now = utcnow()
+    with db.transaction() as conn:
+        report = read_report(conn, consultation_id)
+        if report is None or not report.items:
+            raise ReportProblem("Write what you did about at least one theme first.")
+        took = _took_part(consultation_id)
+        wanted = (
+            select(
+                literal(report.id),
+                participants.c.id,
+                participants.c.channel,
+                literal("new"),
+                literal(now, type_=deliveries.c.created_at.type),
+            )
+            .join(took, took.c.participant_id == participants.c.id)
+            .where(
+                participants.c.report_back.is_(True),
+                participants.c.opted_out.is_(False),
+                participants.c.unreachable.is_(False),
+            )
+        )
+        conn.execute(
+            insert_ignoring(deliveries, db.dialect).from_select(
+                ["report_id", "participant_id", "channel", "status", "created_at"], wanted
+            )
+        )
+        new = conn.execute(
+            select(deliveries.c.participant_id, deliveries.c.channel).where(
+                deliveries.c.report_id == report.id, deliveries.c.status == "new"
+            )
+        ).all()
+        spoke = _themes_spoken(conn, consultation_id, [i.theme_id for i in report.items])
+        made: dict[tuple[str, frozenset[int]], list[dict[str, Any]]] = {}
+        rows: list[dict[str, Any]] = []
+        messages = 0
+        for participant_id, channel in new:
+            if channel == WEB:
+                continue
+            mine = spoke.get(participant_id, frozenset())
+            bodies = made.get((channel, mine))
+            if bodies is None:
+                said = report_messages(title, report.items, mine)
+                if channel in joined_lengths:
+                    said = list(joined(said, joined_lengths[channel]))
+                bodies = made[(channel, mine)] = [message_to_json(m) for m in said]
+            for body in bodies:
+                rows.append(
+                    {
+                        "channel": channel,
+                        "participant_id": participant_id,
+                        "report_id": report.id,
+                        "body": body,
+                        "purpose": PURPOSE,
+                        "status": "queued",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+            if len(rows) >= CHUNK:
+                conn.execute(insert(outbox), rows)
+                messages += len(rows)
+                rows = []
+        if rows:
+            conn.execute(insert(outbox), rows)
+            messages += len(rows)
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.report_id == report.id, deliveries.c.status == "new")
+            .values(status=case((deliveries.c.channel == WEB, "waiting"), else_="queued"))
+        )
+        if new:
+            conn.execute(
+                update(reports)
+                .where(reports.c.id == report.id)
+                .values(sent_at=now, sent_by=worker_id)
+            )
+    return Sent(len(new), messages)
+
+
+def _themes_spoken(
+    conn: Connection, consultation_id: int, theme_ids: Sequence[int]
+) -> dict[int, frozenset[int]]:
+    """Each person's themes among these: the themes of the answers they gave."""
+    answers, tags = table(Answer), table(AnswerTheme)
+    found: defaultdict[int, set[int]] = defaultdict(set)
+    rows = conn.execute(
+        select(answers.c.participant_id, tags.c.theme_id)
+        .join(tags, tags.c.answer_id == answers.c.id)
+        .where(answers.c.consultation_id == consultation_id, tags.c.theme_id.in_(list(theme_ids)))
+        .distinct()
+    )
+    for participant_id, theme_id in rows:
+        found[participant_id].add(theme_id)
+    return {p: frozenset(t) for p, t in found.items()}
+
+
+# A message's state, worst first: a person counts by their least good message.
+_FAILED, _OPTED_OUT, _QUEUED, _SENT, _DELIVERED = range(5)
+
+
+def delivery_counts(conn: Connection, report_id: int) -> DeliveryCounts:
+    """What became of a report-back so far, a person at a time."""
+    outbox, deliveries = table(OutboxMessage), table(ReportDelivery)
+    state = case(
+        (outbox.c.status.in_(("queued", "sending")), _QUEUED),
+        (outbox.c.status == "cancelled", _OPTED_OUT),
+        (outbox.c.status == "failed", _FAILED),
+        (outbox.c.delivery_status == "delivered", _DELIVERED),
+        (outbox.c.delivery_status.in_(("undelivered", "failed")), _FAILED),
+        else_=_SENT,
+    )
+    per_person = (
+        select(func.min(state).label("state"))
+        .where(outbox.c.report_id == report_id)
+        .group_by(outbox.c.participant_id)
+        .subquery()
+    )
+    tally: Counter[int] = Counter(
+        dict(
+            conn.execute(
+                select(per_person.c.state, func.count()).group_by(per_person.c.state)
+            ).all()
+        )
+    )
+    web: Counter[str] = Counter(
+        dict(
+            conn.execute(
+                select(deliveries.c.status, func.count())
+                .where(and_(deliveries.c.report_id == report_id, deliveries.c.channel == WEB))
+                .group_by(deliveries.c.status)
+            ).all()
+        )
+    )
+    return DeliveryCounts(
+        queued=tally[_QUEUED],
+        sent=tally[_SENT],
+        delivered=tally[_DELIVERED],
+        failed=tally[_FAILED],
+        opted_out=tally[_OPTED_OUT],
+        web_waiting=web["waiting"],
+        web_shown=web["shown"],
+    )
+
+
+def waiting_on_the_web(
+    db: Database, participant_id: int, consultation_id: int, title: str
+) -> list[OutboundMessage]:
+    """A web chat's report-back waiting for this person in this check-in, marked shown.
+
+    The messages are made as they are shown (the report's words as they are now)."""
+    deliveries, reports = table(ReportDelivery), table(Report)
+    with db.transaction() as conn:
+        found = conn.execute(
+            select(deliveries.c.report_id)
+            .join(reports, reports.c.id == deliveries.c.report_id)
+            .where(
+                deliveries.c.participant_id == participant_id,
+                deliveries.c.status == "waiting",
+                reports.c.consultation_id == consultation_id,
+            )
+        ).first()
+        if found is None:
+            return []
+        report = read_report(conn, consultation_id)
+        if report is None:
+            return []
+        conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.report_id == found.report_id,
+                deliveries.c.participant_id == participant_id,
+            )
+            .values(status="shown", shown_at=utcnow())
+        )
+        spoke = _themes_spoken(conn, consultation_id, [i.theme_id for i in report.items])
+    return report_messages(title, report.items, spoke.get(participant_id, frozenset()))
