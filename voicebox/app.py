@@ -192,6 +192,12 @@ def create_app(
         return [line for channel in enabled if (line := channel.invitation(code))]
 
     app.extensions["voicebox_invitations"] = invitations
+    # Each channel's exact words for a report-back's preview; and which join a turn's
+    # messages into one (Telegram), as the outbox is told for replies.
+    app.extensions["voicebox_previews"] = {name: c.preview for name, c in channels.items()}
+    app.extensions["voicebox_joined"] = {
+        name: c.joined_length for name, c in channels.items() if c.joined_length
+    }
     # Every channel a conversation may have come by, for the area's filters.
     app.extensions["voicebox_channel_names"] = sorted(channels)
     workers.set_up(app)

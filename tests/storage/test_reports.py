@@ -7,12 +7,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.report_back import CLOSING, ReportItem, opening
+from voicebox.storage import outbox
 from voicebox.storage.consultations import get_consultation
-from voicebox.storage.models import OutboxMessage, Participant, ReportDelivery, table
+from voicebox.storage.models import OutboxMessage, Participant, table
 from voicebox.storage.outbox import message_from_json
 from voicebox.storage.reports import (
     ReportProblem,
@@ -21,7 +22,6 @@ from voicebox.storage.reports import (
     read_report,
     save_report,
     send_report_back,
-    waiting_on_the_web,
 )
 from voicebox.storage.themes import create_theme, tag_answers
 
@@ -143,13 +143,14 @@ def test_sending_reaches_each_person_once_on_their_channel_their_themes_first(en
     _report(people, demo)
     sent = send_report_back(people.store.database, demo, "DEMO check-in", {"telegram": 4096})
     rows = _outbox(people.store.database)
-    assert sent.people == 4 and sent.messages == len(rows) == 2 * 4 + 1
+    assert sent.people == 4 and sent.messages == len(rows) == 3 * 4 + 1
     by_person: dict[int, list] = {}
     for participant_id, channel, body, _report_id, purpose in rows:
         assert purpose == "report"
         by_person.setdefault(participant_id, []).append((channel, message_from_json(body).text))
     texts = sorted(by_person.values(), key=len)
     telegram = texts[0]
+    assert [t[0][0] for t in texts] == ["telegram", "sms", "sms", "web"]
     assert len(telegram) == 1 and telegram[0][0] == "telegram"
     joined = telegram[0][1]
     assert joined.startswith(opening("DEMO check-in")) and joined.endswith(CLOSING)
@@ -163,7 +164,7 @@ def test_sending_reaches_each_person_once_on_their_channel_their_themes_first(en
         == "You said: Friends matter.\nWe did this: We made a club.\nNext: It meets on Fridays."
     )
     again = send_report_back(people.store.database, demo, "DEMO check-in", {"telegram": 4096})
-    assert (again.people, again.messages) == (0, 0) and len(_outbox(people.store.database)) == 9
+    assert (again.people, again.messages) == (0, 0) and len(_outbox(people.store.database)) == 13
     with people.store.database.reading() as conn:
         counts = delivery_counts(conn, read_report(conn, demo).id)
     assert (counts.queued, counts.web_waiting, counts.sent) == (3, 1, 0)
@@ -185,48 +186,42 @@ def test_nothing_to_send_without_a_theme_answered(engine, people):
 
 
 def test_the_counts_follow_each_persons_least_good_message(engine, people):
+    """Delivered, one text undelivered, a Telegram message cancelled by STOP: one each."""
     demo = _demo(people)
     _report(people, demo)
     send_report_back(people.store.database, demo, "DEMO", {})
     database = people.store.database
-    outbox = table(OutboxMessage)
+    rows = table(OutboxMessage)
+    first, second = sorted({r[0] for r in _outbox(database) if r[1] == "sms"})
     with database.transaction() as conn:
-        people_ids = sorted({r[0] for r in _outbox(database) if r[1] == "sms"})
-        first, second = people_ids
         conn.execute(
-            update(outbox)
-            .where(outbox.c.participant_id == first)
+            update(rows)
+            .where(rows.c.participant_id == first)
             .values(status="sent", delivery_status="delivered")
         )
-        conn.execute(update(outbox).where(outbox.c.participant_id == second).values(status="sent"))
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.participant_id == second, outbox.c.id == select(outbox.c.id).where(outbox.c.participant_id == second).order_by(outbox.c.id).limit(1).scalar_subquery())
-            .values(delivery_status="undelivered")
-        )  # fmt: skip
-        conn.execute(
-            update(outbox).where(outbox.c.channel == "telegram").values(status="cancelled")
-        )
+        conn.execute(update(rows).where(rows.c.participant_id == second).values(status="sent"))
+        one = conn.scalar(select(func.min(rows.c.id)).where(rows.c.participant_id == second))
+        conn.execute(update(rows).where(rows.c.id == one).values(delivery_status="undelivered"))
+        conn.execute(update(rows).where(rows.c.channel == "telegram").values(status="cancelled"))
     with database.reading() as conn:
         counts = delivery_counts(conn, read_report(conn, demo).id)
     assert (counts.delivered, counts.failed, counts.opted_out, counts.queued) == (1, 1, 1, 0)
 
 
 def test_the_web_chat_shows_its_report_once(engine, people):
+    """The web's messages wait in the outbox until the page takes them, then count shown."""
     demo = _demo(people)
     _report(people, demo)
     send_report_back(people.store.database, demo, "DEMO", {})
     database = people.store.database
     with database.reading() as conn:
         web_person = conn.scalar(select(Participant.id).where(Participant.channel == "web"))
-        sms_person = conn.scalar(select(Participant.id).where(Participant.channel == "sms"))
-    shown = waiting_on_the_web(database, web_person, demo, "DEMO")
-    assert [m.purpose for m in shown] == ["report"] * 4 and shown[0].text == opening("DEMO")
-    assert waiting_on_the_web(database, web_person, demo, "DEMO") == []
-    assert waiting_on_the_web(database, sms_person, demo, "DEMO") == []
+        before = delivery_counts(conn, read_report(conn, demo).id)
+    assert (before.web_waiting, before.web_shown, before.queued) == (1, 0, 3)
+    shown = outbox.take(database, web_person, "web")
+    assert [n.message.purpose for n in shown] == ["report"] * 4
+    assert shown[0].message.text == opening("DEMO")
+    assert outbox.take(database, web_person, "web") == []
     with database.reading() as conn:
-        status = conn.scalar(
-            select(ReportDelivery.status).where(ReportDelivery.participant_id == web_person)
-        )
-        counts = delivery_counts(conn, read_report(conn, demo).id)
-    assert status == "shown" and (counts.web_waiting, counts.web_shown) == (0, 1)
+        after = delivery_counts(conn, read_report(conn, demo).id)
+    assert (after.web_waiting, after.web_shown) == (0, 1)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from flask import Blueprint, Flask
 
 from voicebox.bot.messages import OutboundMessage
+from voicebox.bot.report_back import SentText
 from voicebox.storage.dispatcher import Sender
 from voicebox.storage.services import Services
 
@@ -48,6 +50,10 @@ class Channel(Protocol):
 
     def fit(self, message: OutboundMessage) -> Fit | None:
         """How a message fits the channel's limits (None when it has none to check)."""
+
+    def preview(self, messages: Sequence[OutboundMessage]) -> list[SentText] | None:
+        """These messages exactly as the channel would send them, each with what would stop
+        it going (None when the channel sends nothing later, such as the terminal)."""
 
     def invitation(self, code: str) -> str | None:
         """How to join the check-in CODE on this channel, in one short line for a poster

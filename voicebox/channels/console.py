@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from flask import Blueprint, Flask
 
 from voicebox.bot.messages import InboundMessage, OutboundMessage
+from voicebox.bot.report_back import SentText
 from voicebox.bot.results import TurnResult
 from voicebox.channels.base import Fit
 from voicebox.channels.text import clean_text
@@ -48,6 +49,10 @@ class ConsoleChannel:
 
     def fit(self, message: OutboundMessage) -> Fit | None:
         """A terminal shows any text."""
+        return None
+
+    def preview(self, messages: Sequence[OutboundMessage]) -> list[SentText] | None:
+        """The terminal sends nothing later."""
         return None
 
     def invitation(self, code: str) -> str | None:

@@ -482,8 +482,8 @@ class ReportItem(Base):
 class ReportDelivery(Base):
     """A report sent back to one person: at most once (the key), on their own channel.
 
-    Text messages and Telegram go through the outbox (rows with this report_id); the web
-    chat shows it when they next open the check-in (status waiting, then shown)."""
+    Its messages are outbox rows with this report_id: sent by text or Telegram, shown by
+    the web chat when the person next opens a check-in page."""
 
     __tablename__ = "report_deliveries"
 
@@ -494,9 +494,8 @@ class ReportDelivery(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     channel: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(8))  # queued (outbox), waiting, shown (web)
+    status: Mapped[str] = mapped_column(String(8))  # new while being queued, then queued
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    shown_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 def table(model: type[Base]) -> Table:

@@ -4,8 +4,8 @@ who said yes to hearing back, on the channel they used, at most once each.
 Sending is one transaction built for numbers: a delivery row per person (the key makes a
 second press send nothing twice), then each new person's messages into the outbox with one
 INSERT of many rows. People who spoke to the same themes get the same words, so the words
-are made once per channel and set of themes, not once per person. The web chat has no
-outbox: a web delivery waits until the person opens the check-in, which shows it."""
+are made once per channel and set of themes, not once per person. On the web chat the
+outbox's rows wait until the person next opens a check-in page, which shows them."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, case, delete, func, insert, literal, select, update
 
-from voicebox.bot.messages import OutboundMessage, joined, utcnow
+from voicebox.bot.messages import joined, utcnow
 from voicebox.bot.report_back import PURPOSE, STATUSES, ReportItem, report_messages
 from voicebox.storage.database import Database, insert_ignoring
 from voicebox.storage.models import (
@@ -34,7 +34,7 @@ from voicebox.storage.models import (
 from voicebox.storage.models import ReportItem as ReportItemRow
 from voicebox.storage.outbox import message_to_json
 
-WEB = "web"  # the channel whose report-back waits to be shown, not sent
+WEB = "web"  # the channel whose messages wait to be shown, not sent
 CHUNK = 5_000  # outbox rows a statement
 
 
@@ -262,8 +262,6 @@ def send_report_back(
         rows: list[dict[str, Any]] = []
         messages = 0
         for participant_id, channel in new:
-            if channel == WEB:
-                continue
             mine = spoke.get(participant_id, frozenset())
             bodies = made.get((channel, mine))
             if bodies is None:
@@ -295,7 +293,7 @@ def send_report_back(
         conn.execute(
             update(deliveries)
             .where(deliveries.c.report_id == report.id, deliveries.c.status == "new")
-            .values(status=case((deliveries.c.channel == WEB, "waiting"), else_="queued"))
+            .values(status="queued")
         )
         if new:
             conn.execute(
@@ -329,7 +327,7 @@ _FAILED, _OPTED_OUT, _QUEUED, _SENT, _DELIVERED = range(5)
 
 def delivery_counts(conn: Connection, report_id: int) -> DeliveryCounts:
     """What became of a report-back so far, a person at a time."""
-    outbox, deliveries = table(OutboxMessage), table(ReportDelivery)
+    outbox = table(OutboxMessage)
     state = case(
         (outbox.c.status.in_(("queued", "sending")), _QUEUED),
         (outbox.c.status == "cancelled", _OPTED_OUT),
@@ -339,67 +337,26 @@ def delivery_counts(conn: Connection, report_id: int) -> DeliveryCounts:
         else_=_SENT,
     )
     per_person = (
-        select(func.min(state).label("state"))
+        select(outbox.c.channel == WEB, func.min(state).label("state"))
         .where(outbox.c.report_id == report_id)
-        .group_by(outbox.c.participant_id)
+        .group_by(outbox.c.participant_id, outbox.c.channel)
         .subquery()
     )
-    tally: Counter[int] = Counter(
-        dict(
-            conn.execute(
-                select(per_person.c.state, func.count()).group_by(per_person.c.state)
-            ).all()
-        )
-    )
-    web: Counter[str] = Counter(
-        dict(
-            conn.execute(
-                select(deliveries.c.status, func.count())
-                .where(and_(deliveries.c.report_id == report_id, deliveries.c.channel == WEB))
-                .group_by(deliveries.c.status)
-            ).all()
-        )
+    web, state_column = per_person.c[0], per_person.c.state
+    tally: Counter[tuple[bool, int]] = Counter(
+        {
+            (bool(on_web), int(number)): count
+            for on_web, number, count in conn.execute(
+                select(web, state_column, func.count()).group_by(web, state_column)
+            )
+        }
     )
     return DeliveryCounts(
-        queued=tally[_QUEUED],
-        sent=tally[_SENT],
-        delivered=tally[_DELIVERED],
-        failed=tally[_FAILED],
-        opted_out=tally[_OPTED_OUT],
-        web_waiting=web["waiting"],
-        web_shown=web["shown"],
+        queued=tally[(False, _QUEUED)],
+        sent=tally[(False, _SENT)],
+        delivered=tally[(False, _DELIVERED)],
+        failed=tally[(False, _FAILED)],
+        opted_out=tally[(False, _OPTED_OUT)] + tally[(True, _OPTED_OUT)],
+        web_waiting=tally[(True, _QUEUED)],
+        web_shown=tally[(True, _SENT)] + tally[(True, _DELIVERED)],
     )
-
-
-def waiting_on_the_web(
-    db: Database, participant_id: int, consultation_id: int, title: str
-) -> list[OutboundMessage]:
-    """A web chat's report-back waiting for this person in this check-in, marked shown.
-
-    The messages are made as they are shown (the report's words as they are now)."""
-    deliveries, reports = table(ReportDelivery), table(Report)
-    with db.transaction() as conn:
-        found = conn.execute(
-            select(deliveries.c.report_id)
-            .join(reports, reports.c.id == deliveries.c.report_id)
-            .where(
-                deliveries.c.participant_id == participant_id,
-                deliveries.c.status == "waiting",
-                reports.c.consultation_id == consultation_id,
-            )
-        ).first()
-        if found is None:
-            return []
-        report = read_report(conn, consultation_id)
-        if report is None:
-            return []
-        conn.execute(
-            update(deliveries)
-            .where(
-                deliveries.c.report_id == found.report_id,
-                deliveries.c.participant_id == participant_id,
-            )
-            .values(status="shown", shown_at=utcnow())
-        )
-        spoke = _themes_spoken(conn, consultation_id, [i.theme_id for i in report.items])
-    return report_messages(title, report.items, spoke.get(participant_id, frozenset()))

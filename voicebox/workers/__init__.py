@@ -14,6 +14,7 @@ from voicebox.workers import (  # noqa: F401 - they add pages
     checkin_pages,
     export_pages,
     flag_pages,
+    report_pages,
     result_pages,
     theme_pages,
 )

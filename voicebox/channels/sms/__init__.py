@@ -4,17 +4,18 @@ the outbox sender (sender.py), with its own settings (settings.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask
 
 from voicebox.bot.messages import OutboundMessage
+from voicebox.bot.report_back import SentText
 from voicebox.channels.base import Fit
 from voicebox.channels.sms import webhook
 from voicebox.channels.sms.gsm7 import SEGMENT_LENGTH, gsm7_length, non_gsm7
 from voicebox.channels.sms.packing import render_segments
-from voicebox.channels.sms.sender import CHANNEL, TwilioSender, build_sender
+from voicebox.channels.sms.sender import CHANNEL, TwilioSender, build_sender, outbound_body
 from voicebox.channels.sms.settings import SmsSettings
 from voicebox.storage.services import Services
 
@@ -58,6 +59,23 @@ class SmsChannel:
             limit=SEGMENT_LENGTH,
             over=len(render_segments([message])) > 1,  # the very packer the webhook uses
         )
+
+    def preview(self, messages: Sequence[OutboundMessage]) -> list[SentText]:
+        """Each message as the one text it is sent as: GSM-7, and 160 characters at most."""
+        shown = []
+        for message in messages:
+            text = message.as_text()
+            body = outbound_body(message)
+            problem = ""
+            if bad := non_gsm7(text):
+                problem = f"A text cannot carry these characters: {bad}"
+            elif gsm7_length(body) > SEGMENT_LENGTH:
+                problem = (
+                    f"This text has {gsm7_length(body)} characters. "
+                    f"A text holds {SEGMENT_LENGTH}: make it shorter."
+                )
+            shown.append(SentText(body, problem))
+        return shown
 
     def invitation(self, code: str) -> str | None:
         """ "Text CODE to +44...", when texts come in and the sending number is a number."""

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask
 
-from voicebox.bot.messages import OutboundMessage
+from voicebox.bot.messages import OutboundMessage, joined
+from voicebox.bot.report_back import SentText
 from voicebox.channels.base import Fit
 from voicebox.channels.telegram import webhook
 from voicebox.channels.telegram.bot_api import BotApi
 from voicebox.channels.telegram.callbacks import StepTags
 from voicebox.channels.telegram.handling import UpdateHandler
-from voicebox.channels.telegram.render import MAX_TEXT, telegram_length
+from voicebox.channels.telegram.render import MAX_TEXT, render, telegram_length
 from voicebox.channels.telegram.sender import CHANNEL, TelegramSender
 from voicebox.channels.telegram.settings import TelegramSettings
 from voicebox.storage.services import Services
@@ -89,6 +90,14 @@ class TelegramChannel:
         """A Telegram message holds 4,096 characters (longer ones go in pieces)."""
         length = telegram_length(message.text)
         return Fit("Telegram message", "Unicode", "", length, MAX_TEXT, length > MAX_TEXT)
+
+    def preview(self, messages: Sequence[OutboundMessage]) -> list[SentText]:
+        """The messages joined into as few as fit, in the pieces sendMessage takes."""
+        return [
+            SentText(piece.text)
+            for message in joined(messages, self.joined_length or MAX_TEXT)
+            for piece in render(message)
+        ]
 
     def invitation(self, code: str) -> str | None:
         """ "Telegram: https://t.me/<bot>?start=CODE", when Telegram says the bot's name."""

@@ -5,12 +5,13 @@ style sheet and script live in this package; WebChannel is what the registry hol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask
 
 from voicebox.bot.messages import OutboundMessage
+from voicebox.bot.report_back import SentText
 from voicebox.channels.base import Fit
 from voicebox.channels.web import views
 from voicebox.channels.web.chat import CHANNEL
@@ -50,6 +51,10 @@ class WebChannel:
     def fit(self, message: OutboundMessage) -> Fit | None:
         """A page shows any length of text."""
         return None
+
+    def preview(self, messages: Sequence[OutboundMessage]) -> list[SentText]:
+        """The page shows each message as it is."""
+        return [SentText(message.as_text()) for message in messages]
 
     def invitation(self, code: str) -> str | None:
         """The web link and QR code are the share kit's own: nothing to add."""

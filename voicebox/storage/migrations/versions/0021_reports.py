@@ -95,7 +95,6 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_report_deliveries_participant_id", "report_deliveries", ["participant_id"])
     # A column with no default needs no copy of the table, even on SQLite.

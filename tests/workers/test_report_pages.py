@@ -1,0 +1,107 @@
+"""'You said, we did' in the workers' area, through the real app: write it, see each
+channel's exact words, be stopped by a text that is too long or hard words, confirm, send
+once, and read the counts."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tests.workers.conftest import token
+from voicebox.bot.messages import InboundMessage
+from voicebox.bot.report_back import opening
+from voicebox.storage.consultations import get_consultation
+from voicebox.storage.themes import create_theme
+
+_ids = itertools.count()
+PAGE = "/workers/checkins/YOUTH1/report"
+
+
+def _check_in(area, phone: str, hear_back: str) -> None:
+    for words in ("YOUTH1", "1", "1", "2", "Friends", "The noise", "More buses", "2", hear_back):
+        area.services.engine.handle(
+            InboundMessage("sms", f"sms:{phone}", words, message_id=f"p{next(_ids)}")
+        )
+
+
+@pytest.fixture
+def youth(area):
+    """Two yes to hearing back, one no; a theme; a youth worker signed in."""
+    _check_in(area, "+447700900001", "1")
+    _check_in(area, "+447700900002", "1")
+    _check_in(area, "+447700900003", "2")
+    found = get_consultation(area.services.database, "YOUTH1")
+    assert found is not None
+    area.theme = create_theme(area.services.database, found.id, "Buses")
+    return area.signed_in("youth@example.org")
+
+
+def _save(client, theme: int, said: str, did: str = "", next_: str = "", status: str = "done"):
+    data = {
+        "csrf_token": token(client, PAGE),
+        f"said-{theme}": said,
+        f"did-{theme}": did,
+        f"next-{theme}": next_,
+        f"status-{theme}": status,
+    }
+    return client.post(PAGE, data=data)
+
+
+def test_write_preview_confirm_and_send_once(area, youth):
+    saved = _save(
+        youth, area.theme, "Buses are late.", "We asked for more buses.", "We meet them in May."
+    )
+    assert saved.status_code == 302
+    page = youth.get(PAGE).get_data(as_text=True)
+    assert "Saved. Check the preview below before you send it." in page
+    assert opening("Youth club check-in") in page
+    assert "You said: Buses are late.\nWe did this: We asked for more buses." in page
+    assert "It will go to 2 people: 2 by text message." in page
+    assert "It never goes to the 1 who said no to hearing back" in page
+    confirm = youth.get(f"{PAGE}/send").get_data(as_text=True)
+    assert "Yes, send it now" in confirm and "It will go to 2 people" in confirm
+    assert youth.get(f"{PAGE}/counts.json").get_json()["queued"] == 0  # not before confirming
+    sent = youth.post(f"{PAGE}/send", data={"csrf_token": token(youth, f"{PAGE}/send")})
+    assert sent.status_code == 302
+    assert "Sent to 2 people." in youth.get(sent.headers["Location"]).get_data(as_text=True)
+    again = youth.post(f"{PAGE}/send", data={"csrf_token": token(youth, f"{PAGE}/send")})
+    assert "Nobody new to send to." in youth.get(again.headers["Location"]).get_data(as_text=True)
+    counts = youth.get(f"{PAGE}/counts.json").get_json()
+    assert counts["queued"] == 2 and counts["sent"] == 0
+
+
+def test_a_long_text_or_hard_words_stop_the_send(area, youth):
+    long_said = "Buses are late and full and slow and we wait a long time in the rain for them."
+    _save(
+        youth,
+        area.theme,
+        long_said,
+        "We asked the bus company to add more buses on the route.",
+        "They said yes.",
+    )
+    page = youth.get(PAGE).get_data(as_text=True)
+    assert "A text holds 160: make it shorter." in page
+    assert "Fix these before you send it" in page and "Send it back</a>" not in page
+    refused = youth.post(f"{PAGE}/send", data={"csrf_token": token(youth, f"{PAGE}/send")})
+    assert "Nothing was sent." in youth.get(refused.headers["Location"]).get_data(as_text=True)
+    _save(youth, area.theme, "Buses are late.", "We will facilitate stakeholder engagement.")
+    hard = youth.get(PAGE).get_data(as_text=True)
+    assert "What we did:" in hard and "Fix these before you send it" in hard
+    assert youth.get(f"{PAGE}/counts.json").get_json()["queued"] == 0
+
+
+def test_nothing_to_send_without_a_theme_written(area, youth):
+    page = youth.get(PAGE).get_data(as_text=True)
+    assert "Send it back" not in page
+    refused = youth.post(f"{PAGE}/send", data={"csrf_token": token(youth, f"{PAGE}/send")})
+    assert "Nothing was sent." in youth.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def test_another_groups_worker_cannot_see_or_send(area, youth):
+    _save(youth, area.theme, "Buses are late.", "We asked.")
+    council = area.signed_in("council@example.org")
+    assert council.get(PAGE).status_code == 404
+    assert council.get(f"{PAGE}/counts.json").status_code == 404
+    csrf = token(council, "/workers/checkins/COUNCIL/report")
+    assert council.post(f"{PAGE}/send", data={"csrf_token": csrf}).status_code == 404
