@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from tests.channels.webpage import parse
 from tests.workers.conftest import PASSWORD, sign_in, token
 from tests.workers.test_transcripts import TYPED, _say
-from voicebox.storage.audit import PER_PAGE, SIGNED_IN, list_audit, record
+from voicebox.storage.audit import PER_PAGE, SIGNED_IN, SIGNED_OUT, list_audit, record
 from voicebox.storage.models import Worker
 
 PAGE = "/workers/admin/audit"
@@ -114,12 +114,15 @@ def test_a_worker_cannot_see_the_log(area):
 
 
 def test_pages_of_fifty_with_filters_kept(area):
-    """55 sign-ins and the admin's own: page 1 holds 50 and links the older page with the
-    filter kept; a filter by action and worker narrows; a page past the end is not found."""
+    """55 sign-ins, 3 sign-outs and the admin's own sign-in: signed in only, page 1 holds
+    50 and links the older page with the filter kept; a filter by action and worker
+    narrows; a page past the end is not found."""
     database = area.services.database
     youth = _worker_id(area, "youth@example.org")
     for _ in range(PER_PAGE + 5):
         record(database, youth, SIGNED_IN)
+    for _ in range(3):
+        record(database, youth, SIGNED_OUT)
     admin = area.signed_in("admin@example.org")
     first = parse(admin.get(f"{PAGE}?action=signed_in").get_data(as_text=True))
     assert len(_cells(first)) == PER_PAGE
@@ -130,6 +133,7 @@ def test_pages_of_fifty_with_filters_kept(area):
     assert f"{PER_PAGE + 5} entries match." in theirs
     assert "admin@example.org" not in theirs.split("Newest first.")[-1]
     assert admin.get(f"{PAGE}?page=3&action=signed_in").status_code == 404
+    assert "59 entries." in _text(admin.get(f"{PAGE}?page=2"))
     assert admin.get(f"{PAGE}?page=junk").status_code == 200
 
 
