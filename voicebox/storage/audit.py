@@ -98,7 +98,7 @@ def record_failed_sign_in(db: Database, email: str) -> None:
     """Record a failed sign-in to the account with this email, if there is one, by its id.
 
     The same one statement runs whether or not the account exists (it then adds nothing),
-    so this takes as long either way, and the typed words are never stored."""
+    so the work is much the same either way; the typed words are never stored."""
     audit = table(AuditEntry)
     found = select(
         Worker.id,
