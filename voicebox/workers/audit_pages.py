@@ -35,7 +35,7 @@ from voicebox.workers.views import blueprint
 # Each action in plain words, as a list of choices and in the table.
 ACTION_WORDS = {
     SIGNED_IN: "Signed in",
-    SIGN_IN_FAILED: "Tried to sign in, with the wrong password",
+    SIGN_IN_FAILED: "Tried to sign in, but could not",  # a wrong password, or turned off
     SIGNED_OUT: "Signed out",
     VIEWED_CONVERSATION: "Read a conversation",
     REVEALED_CONVERSATION: "Saw a conversation with nothing hidden",
