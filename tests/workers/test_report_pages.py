@@ -11,6 +11,7 @@ import pytest
 from tests.workers.conftest import token
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.report_back import opening
+from voicebox.storage.audit import REPORT_BACK_SENT, AuditFilter, list_audit
 from voicebox.storage.consultations import get_consultation
 from voicebox.storage.themes import create_theme
 
@@ -69,6 +70,11 @@ def test_write_preview_confirm_and_send_once(area, youth):
     assert "Nobody new to send to." in youth.get(again.headers["Location"]).get_data(as_text=True)
     counts = youth.get(f"{PAGE}/counts.json").get_json()
     assert counts["queued"] == 2 and counts["sent"] == 0
+    logged, _ = list_audit(area.services.database, AuditFilter(action=REPORT_BACK_SENT))
+    assert [(e.worker_email, e.consultation_code) for e in logged] == [
+        ("youth@example.org", "YOUTH1"),
+        ("youth@example.org", "YOUTH1"),
+    ]  # each press, the second that sent nothing too
 
 
 def test_a_long_text_or_hard_words_stop_the_send(area, youth):

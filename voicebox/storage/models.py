@@ -220,21 +220,6 @@ class FlagReview(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Reveal(Base):
-    """An admin saw what masking hides (an export, or a conversation): who, what, when."""
-
-    __tablename__ = "reveals"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
-    consultation_code: Mapped[str] = mapped_column(String(32))
-    conversation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("conversations.id", ondelete="SET NULL"), default=None
-    )
-    kind: Mapped[str] = mapped_column(String(16))  # export, conversation
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class InboundMessageId(Base):
     """A provider's message id, kept so a second delivery stores nothing."""
 
@@ -496,6 +481,24 @@ class ReportDelivery(Base):
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(8))  # new while being queued, then queued
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what in the workers' area, and when: never what anyone wrote or said.
+
+    `worker_email` is kept as text so an entry outlives the account."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", ondelete="SET NULL"), index=True, default=None
+    )
+    worker_email: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(32))  # see storage/audit.py ACTIONS
+    consultation_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    target: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 def table(model: type[Base]) -> Table:

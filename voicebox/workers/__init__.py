@@ -9,6 +9,7 @@ from flask import Flask
 
 from voicebox.workers import (  # noqa: F401 - they add pages
     admin_pages,
+    audit_pages,
     auth,
     checkin_edit_pages,
     checkin_pages,

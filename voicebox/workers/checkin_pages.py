@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are 3.2
 
+from voicebox.storage.audit import VIEWED_CONVERSATION, record
 from voicebox.storage.conversation_list import (
     PER_PAGE,
     ConversationFilter,
@@ -156,8 +157,11 @@ def _conversation_page(conversation_id: int, revealed: bool) -> ResponseReturnVa
     found = get_conversation(services.database, conversation_id, auth.visible_groups(account))
     if found is None:
         abort(404)
+    # In the audit log before anything is read to show (a reveal is an entry there too).
     if revealed:
         record_reveal(services.database, account.id, "conversation", found.code, found.id)
+    else:
+        record(services.database, account.id, VIEWED_CONVERSATION, found.code, str(found.id))
     with services.database.reading() as conn:
         lines = read_transcript(conn, conversation_id)
     flow = services.engine.flows.get(found.flow_id)

@@ -3,7 +3,8 @@ bytes as `voicebox export`, streamed as they are read, so the download starts at
 the server's memory stays flat however many answers there are.
 
 Free text is masked, as on screen. An admin may download it with nothing hidden (a POST
-with the form's token); each such download is recorded first (storage/reveals.py)."""
+with the form's token). Each download is put in the audit log first (storage/audit.py;
+one with nothing hidden as a reveal, storage/reveals.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask import Response, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from voicebox.storage.audit import EXPORTED, record
 from voicebox.storage.consultations import ConsultationInfo
 from voicebox.storage.export import MEDIA_TYPES, export_chunks, export_filename, export_rows
 from voicebox.storage.reveals import record_reveal
@@ -30,9 +32,9 @@ _ROUTE = "/checkins/<code>/export.<any(csv, xlsx, json):fmt>"
 
 
 def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> ResponseReturnValue:
-    """The export as a streamed attachment; its rows are read while it is sent. With
-    `revealed_to` (an admin's id), nothing is hidden, and that is recorded first. With
-    `?theme=ID`, only that theme's answers."""
+    """The export as a streamed attachment; its rows are read while it is sent, once the
+    download is in the audit log. With `revealed_to` (an admin's id), nothing is hidden,
+    and it is recorded as a reveal. With `?theme=ID`, only that theme's answers."""
     theme_id = _theme(found)
     if not _running.acquire(blocking=False):
         busy = error_page(503)
@@ -40,9 +42,12 @@ def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> Res
         return busy
     reveal = revealed_to is not None
     try:
+        database = auth.services().database
         if revealed_to is not None:
-            record_reveal(auth.services().database, revealed_to, "export", found.code)
-        rows = export_rows(auth.services().database, found.code, reveal=reveal, theme_id=theme_id)
+            record_reveal(database, revealed_to, "export", found.code, fmt=fmt)
+        else:
+            record(database, auth.worker().id, EXPORTED, found.code, fmt)
+        rows = export_rows(database, found.code, reveal=reveal, theme_id=theme_id)
         # The chunks need nothing from the request (the database and code are theirs), so
         # no request context is kept pushed while they are sent (no stream_with_context).
         chunks = export_chunks(fmt, rows, title=found.code)

@@ -189,6 +189,21 @@ class ConversationFilterForm(Form):
             raise ValidationError("The last day must be the same as or after the first day")
 
 
+class AuditFilterForm(Form):
+    """Narrowing the audit log (admins): a GET form, so a filtered page can be bookmarked.
+    The choices are set by the page; one not offered is a problem said beside its field."""
+
+    action = SelectField("What they did", choices=[SelectChoice("", "Anything")], default="")
+    worker = SelectField("Who", choices=[SelectChoice("", "Anyone")], default="")
+    since = DateField("On or after", validators=[Optional()], format="%Y-%m-%d")
+    until = DateField("On or before", validators=[Optional()], format="%Y-%m-%d")
+
+    def validate_until(self, field: Any) -> None:
+        """The last day cannot come before the first."""
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The last day must be the same as or after the first day")
+
+
 # The admins' forms: workers and groups.
 
 ROLE_CHOICES = [

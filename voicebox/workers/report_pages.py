@@ -24,6 +24,7 @@ from voicebox.bot.report_back import (
     report_messages,
     wording_problems,
 )
+from voicebox.storage.audit import record_report_back
 from voicebox.storage.consultations import ConsultationInfo
 from voicebox.storage.reports import (
     DeliveryCounts,
@@ -194,6 +195,9 @@ def send(code: str) -> ResponseReturnValue:
     if state["blockers"]:
         flash("Nothing was sent. Fix the problems on this page first.")
         return redirect(url_for("workers.report", code=found.code))
+    report = state["report"]
+    if isinstance(report, ReportView):  # in the audit log before anything is queued
+        record_report_back(auth.services().database, auth.worker().id, found.code, report.id)
     try:
         sent = send_report_back(
             auth.services().database, found.id, found.title, _joined(), auth.worker().id

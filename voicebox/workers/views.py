@@ -22,6 +22,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
+from voicebox.storage.audit import SIGNED_IN, SIGNED_OUT, record, record_failed_sign_in
 from voicebox.storage.consultations import list_consultations
 from voicebox.storage.flags import (
     count_new_flags,
@@ -114,8 +115,13 @@ def _check(email: str, password: str) -> str | None:
     worker_id = check_password(database, email, password)
     account = get_worker(database, worker_id) if worker_id is not None else None
     if account is None:
+        # In the audit log only when the email is an account's, by its id: the typed words
+        # may be a password put in the wrong box. Tries while locked are not checked, so an
+        # account adds at most a few entries in each lock's time.
+        record_failed_sign_in(database, email)
         return LOCKED if record_failure(database, keys, now) is not None else WRONG
     clear_failures(database, keys["account"])
+    record(database, account.id, SIGNED_IN)
     session.clear()  # nothing from before signing in carries over
     login_user(auth.SignedInWorker(account))
     auth.mark_seen()
@@ -142,6 +148,8 @@ def _safe_next(target: str | None) -> str:
 @blueprint.post("/logout")
 def sign_out() -> ResponseReturnValue:
     """Sign out (a POST with the form's token)."""
+    if current_user.is_authenticated:
+        record(auth.services().database, auth.worker().id, SIGNED_OUT)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
