@@ -42,6 +42,7 @@ class ConsultationInfo:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     closed_by_hand: bool = False  # a worker closed it (not only its end date)
+    retain_days: int | None = None  # typed words deleted this many days after it closes
 
 
 def normalize_code(code: str) -> str:
@@ -266,4 +267,5 @@ def _info(
         starts_at=row.starts_at,
         ends_at=row.ends_at,
         closed_by_hand=row.status == CLOSED,
+        retain_days=row.retain_days,
     )
