@@ -271,7 +271,7 @@ def retention_run() -> None:
     """Delete typed words now wherever they are past their time (for cron); print counts."""
     from voicebox.storage.retention import run_retention
 
-    click.echo(run_retention(_ready_database()).summary())
+    click.echo(run_retention(_ready_database(), load_builtin_flows()).summary())
 
 
 class ExportProgress:

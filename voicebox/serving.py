@@ -167,7 +167,7 @@ def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     outbox = Dispatchers(services.database, senders, services.bell)
-    retention = RetentionJob(services.database).start()
+    retention = RetentionJob(services.database, services.engine.flows).start()
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=1.0, map=socket_map, use_poll=True, count=1)

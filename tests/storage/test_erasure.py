@@ -136,8 +136,8 @@ def test_erasure_leaves_nothing_of_them(engine):
     assert _holding(database, secrets) == secrets  # the search finds them before
     choices = _choices(database)
 
-    first = erase_person(database, sms.participant_id, None)
-    second = erase_person(database, telegram.participant_id, None)
+    first = erase_person(database, sms.participant_id, None, engine.flows)
+    second = erase_person(database, telegram.participant_id, None, engine.flows)
 
     assert first.outcome == second.outcome == "erased"
     assert first.counts.answers == sms.counts.answers and first.counts.flags == 1
@@ -157,7 +157,7 @@ def test_an_open_flag_stops_the_erasure(engine):
     person = find_person(database, SECRET, "sms", PHONE)
     assert person is not None and person.open_flags == 1
     before = _texts(database)
-    result = erase_person(database, person.participant_id, None)
+    result = erase_person(database, person.participant_id, None, engine.flows)
     assert result.outcome == "open_flag"
     assert sorted(_texts(database)) == sorted(before)
     assert list_erasures(database) == []
@@ -173,8 +173,8 @@ def test_a_second_erasure_finds_nothing_to_do(engine):
     assert person is not None
     same = find_person(database, SECRET, "pseudonym", person.pseudonym.lower())
     assert same is not None and same.participant_id == person.participant_id
-    assert erase_person(database, person.participant_id, None).outcome == "erased"
-    again = erase_person(database, person.participant_id, None)
+    assert erase_person(database, person.participant_id, None, engine.flows).outcome == "erased"
+    again = erase_person(database, person.participant_id, None, engine.flows)
     assert again.outcome == "nothing"
     after = get_person(database, person.participant_id)
     assert after is not None and after.erased and after.counts.nothing

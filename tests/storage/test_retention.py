@@ -109,7 +109,7 @@ def test_retention_deletes_only_what_is_past_its_time(engine):
     with database.transaction() as conn:  # as the dispatcher leaves them
         conn.execute(update(OutboxMessage).values(status="sent", sent_at=utcnow()))
 
-    counts = run_retention(database)
+    counts = run_retention(database, engine.flows)
 
     assert _typed(database, "PAST") == ["i want to die", "past words flagged"]
     assert _typed(database, "ENDED") == []
@@ -120,7 +120,9 @@ def test_retention_deletes_only_what_is_past_its_time(engine):
     assert _counts(database, "PAST")[1] > 0  # the flagged conversation's transcript stays
     assert (counts.checkins, counts.conversations, counts.answers) == (2, 5, 6)
     assert counts.kept_for_flags == 1 and counts.messages > 0 and counts.sent > 0
-    assert run_retention(database).conversations == 0  # each conversation is done once
+    assert (
+        run_retention(database, engine.flows).conversations == 0
+    )  # each conversation is done once
 
 
 def test_a_retention_period_is_a_sensible_number_of_days(sqlite_database):

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
 
 from voicebox.bot.messages import utcnow
+from voicebox.flows import Flow
 from voicebox.storage.database import Database
 from voicebox.storage.flags import OPEN
 from voicebox.storage.models import (
@@ -201,8 +203,11 @@ def _describe(conn: Connection, participant_id: int) -> Person | None:
     )
 
 
-def erase_person(db: Database, participant_id: int, worker_id: int | None) -> ErasureResult:
-    """Erase this person in one transaction, and record who did it with counts only.
+def erase_person(
+    db: Database, participant_id: int, worker_id: int | None, flows: Mapping[str, Flow]
+) -> ErasureResult:
+    """Erase this person in one transaction, and record who did it with counts only (the
+    flows by id say which topics in their answers are the flow's, not typed).
 
     "open_flag" and nothing erased while a flag of theirs is open; "nothing" when they were
     erased before. LookupError when there is no such person."""
@@ -220,7 +225,7 @@ def erase_person(db: Database, participant_id: int, worker_id: int | None) -> Er
         conversations = _conversation_ids(conn, participant_id)
         if conn.execute(_flags(participant_id, conversations, OPEN)).first() is not None:
             return ErasureResult("open_flag", pseudonym=person.pseudonym)
-        deleted = delete_typed_text(conn, conversations, now)
+        deleted = delete_typed_text(conn, conversations, now, flows)
         flag_ids = list(conn.execute(_flags(participant_id, conversations, ("acted",))).scalars())
         if flag_ids:
             conn.execute(delete(FlagReview).where(FlagReview.flag_id.in_(flag_ids)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Exists, and_, delete, exists, func, select
 
 from voicebox.bot.messages import utcnow
+from voicebox.flows import Flow
 from voicebox.storage.database import Database
 from voicebox.storage.flags import OPEN
 from voicebox.storage.models import (
@@ -127,8 +129,11 @@ def _open_flag(conversation_id: Any) -> Exists:
     )
 
 
-def run_retention(db: Database, now: datetime | None = None) -> RetentionCounts:
-    """Delete the typed words of every check-in past its retention period, now."""
+def run_retention(
+    db: Database, flows: Mapping[str, Flow], now: datetime | None = None
+) -> RetentionCounts:
+    """Delete the typed words of every check-in past its retention period, now (the flows
+    by id say which topics are theirs, not typed)."""
     now = now or utcnow()
     due = due_checkins(db, now)
     if not due:
@@ -170,7 +175,7 @@ def run_retention(db: Database, now: datetime | None = None) -> RetentionCounts:
                     ).rowcount
                     or 0
                 )
-            deleted = delete_typed_text(conn, [row.id for row in rows], now)
+            deleted = delete_typed_text(conn, [row.id for row in rows], now, flows)
         conversations += len(rows)
         answers += deleted.answers
         messages += deleted.messages
@@ -188,8 +193,9 @@ def run_retention(db: Database, now: datetime | None = None) -> RetentionCounts:
 class RetentionJob:
     """Retention in a thread of its own: at start, then every `every` seconds."""
 
-    def __init__(self, db: Database, every: float = EVERY) -> None:
+    def __init__(self, db: Database, flows: Mapping[str, Flow], every: float = EVERY) -> None:
         self.db = db
+        self.flows = flows
         self.every = every
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="voicebox-retention", daemon=True)
@@ -202,7 +208,7 @@ class RetentionJob:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                counts = run_retention(self.db)
+                counts = run_retention(self.db, self.flows)
             except Exception as exc:  # the next hour tries again; the server stays up
                 log.warning("retention did not run: %s", exc.__class__.__name__)
             else:

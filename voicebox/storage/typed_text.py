@@ -9,15 +9,14 @@ earlier answers for BACK) is emptied."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from voicebox.bot.engine import TYPED_TOPIC, render_text
-from voicebox.flows import Flow, load_builtin_flows
+from voicebox.flows import Flow
 from voicebox.storage.models import (
     Answer,
     Consultation,
@@ -56,15 +55,8 @@ class Deleted:
         )
 
 
-@functools.cache
-def _flows() -> dict[str, Flow]:
-    return load_builtin_flows()
-
-
-@functools.cache
-def flow_topics(flow_id: str) -> frozenset[str]:
+def flow_topics(flow: Flow | None) -> frozenset[str]:
     """The topics a flow itself names (as answers store them); any other one was typed."""
-    flow = _flows().get(flow_id)
     if flow is None:
         return frozenset()
     named = {step.topic for step in flow.steps.values() if step.topic}
@@ -73,24 +65,33 @@ def flow_topics(flow_id: str) -> frozenset[str]:
     return frozenset(named)
 
 
-def _question(flow_id: str, question_id: str) -> str:
+def _question(flow: Flow | None, question_id: str) -> str:
     """A question's words about a typed topic, without the topic's words."""
-    flow = _flows().get(flow_id)
     step = flow.steps.get(question_id) if flow is not None else None
     return render_text(step.text, TYPED_TOPIC) if step is not None else question_id
 
 
-def delete_typed_text(conn: Connection, conversation_ids: Sequence[int], now: datetime) -> Deleted:
+def delete_typed_text(
+    conn: Connection, conversation_ids: Sequence[int], now: datetime, flows: Mapping[str, Flow]
+) -> Deleted:
     """Delete the transcripts and typed answers of these conversations, in the caller's
-    transaction; keep their choice answers, without any topic the person typed."""
+    transaction; keep their choice answers, without any topic the person typed (the flows,
+    by id, say which topics are theirs)."""
     total = Deleted()
     ids = list(conversation_ids)
+    topics = {flow_id: flow_topics(flow) for flow_id, flow in flows.items()}
     for start in range(0, len(ids), BATCH):
-        total += _delete_batch(conn, ids[start : start + BATCH], now)
+        total += _delete_batch(conn, ids[start : start + BATCH], now, flows, topics)
     return total
 
 
-def _delete_batch(conn: Connection, ids: list[int], now: datetime) -> Deleted:
+def _delete_batch(
+    conn: Connection,
+    ids: list[int],
+    now: datetime,
+    flows: Mapping[str, Flow],
+    topics: dict[str, frozenset[str]],
+) -> Deleted:
     messages = conn.execute(
         delete(_transcripts).where(_transcripts.c.conversation_id.in_(ids))
     ).rowcount
@@ -106,10 +107,10 @@ def _delete_batch(conn: Connection, ids: list[int], now: datetime) -> Deleted:
         {
             "answer_id": row.id,
             "new_topic": TYPED_TOPIC_KEY,
-            "new_question": _question(row.flow_id, row.question_id),
+            "new_question": _question(flows.get(row.flow_id), row.question_id),
         }
         for row in kept
-        if row.topic not in flow_topics(row.flow_id) and row.topic != TYPED_TOPIC_KEY
+        if row.topic not in topics.get(row.flow_id, ()) and row.topic != TYPED_TOPIC_KEY
     ]
     if typed:
         conn.execute(_RETOPIC, typed)

@@ -104,7 +104,7 @@ def erase_confirm(participant_id: int) -> ResponseReturnValue:
     if get_person(database, participant_id) is None:
         abort(404)
     admin = auth.worker()
-    result = erase_person(database, participant_id, admin.id)
+    result = erase_person(database, participant_id, admin.id, auth.services().engine.flows)
     if result.outcome == "open_flag":
         flash(OPEN_FLAG)
     elif result.outcome == "nothing":
