@@ -8,7 +8,8 @@ typed answers, hearing back), 14 transcript messages, one delivered outbox messa
 in 500 a closed safeguarding flag with a review. Rows go straight into a migrated SQLite
 file in a temporary folder with executemany (the engine would take far longer). Then
 `erase_person` runs on people spread through the table, each timed from the call to its
-commit, and the query plans of the statements it runs are checked for full-table scans.
+commit, and the query plans of the statements it runs are checked: none may read a whole
+table or index (SQLite's SCAN), but the partial index of a day's kept replies.
 """
 
 from __future__ import annotations
@@ -209,17 +210,20 @@ SCANS = [
     "DELETE FROM outbox WHERE participant_id = 1",
     "SELECT id FROM participants WHERE key_hash = 'x'",
     "SELECT id FROM participants WHERE pseudonym = 'x'",
+    "UPDATE inbound_message_ids SET reply = NULL WHERE reply IS NOT NULL AND sender_key = 'x'",
 ]
+# The one scan allowed: the partial index of replies kept for a day (a day's rows at most).
+DAY_OF_REPLIES = "ix_inbound_message_ids_replies"
 
 
 def plans(database: Database) -> list[str]:
-    """Statements whose SQLite plan reads a whole table (SCAN without an index)."""
+    """Statements whose SQLite plan reads a whole table or a whole index (SCAN)."""
     bad = []
     with database.reading() as conn:
         for statement in SCANS:
             for row in conn.execute(text(f"EXPLAIN QUERY PLAN {statement}")):
                 detail = row[-1]
-                if detail.startswith("SCAN") and "USING" not in detail:
+                if detail.startswith("SCAN") and DAY_OF_REPLIES not in detail:
                     bad.append(f"{statement}: {detail}")
     return bad
 
