@@ -70,6 +70,16 @@ def test_an_admin_finds_sees_and_erases_a_person(area, caplog):
     assert [r.worker_email for r in list_erasures(database)] == ["admin@example.org"]
     assert "admin@example.org" in _text(done)  # the latest erasures list says who
 
+    for path in [
+        "/workers/checkins/YOUTH1/conversations",
+        "/workers/conversations/1",
+        "/workers/checkins/YOUTH1/results",
+        "/workers/checkins/YOUTH1/export.csv",
+    ]:
+        after = client.get(path)
+        assert after.status_code == 200, path  # their conversation, with nothing left in it
+        assert "Grimbleshanks" not in after.get_data(as_text=True), path
+
     again = _find(client, "sms", PHONE)
     assert "We found no one who texted from that number." in _text(again)
     twice = _confirm(client, person.participant_id)
