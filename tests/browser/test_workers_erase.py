@@ -16,7 +16,7 @@ def test_an_admin_erases_a_person_after_the_confirmation_step(served, new_contex
     served.cli("consultation", "create", CODE, "--flow", "tops_and_pants", "--title", "Erase")
     served.env, saved = {**served.env, "VOICEBOX_WORKER_PASSWORD": PASSWORD}, served.env
     try:
-        served.cli("worker", "create", "eve@example.org", "--role", "admin")
+        served.cli("worker", "create", "erin.erase@example.org", "--role", "admin")
     finally:
         served.env = saved
     young = new_context().new_page()
@@ -33,7 +33,7 @@ def test_an_admin_erases_a_person_after_the_confirmation_step(served, new_contex
     pseudonym = rows[0]["participant"]
 
     page = new_context().new_page()
-    sign_in(page, served.base, "eve@example.org")
+    sign_in(page, served.base, "erin.erase@example.org")
     page.goto(f"{served.base}/workers/admin/erase")
     page.get_by_label("By their name in Voicebox, like Otter-4821").check()
     page.get_by_label("Their name, phone number or chat id").fill(pseudonym)

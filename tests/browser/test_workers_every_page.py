@@ -81,6 +81,7 @@ def test_every_page_passes_axe_at_200_percent(served, new_context, tmp_path):
         first_link("/workers/admin/workers", r"/workers/admin/workers/\d+"),
         "/workers/admin/groups",
         first_link("/workers/admin/groups", r"/workers/admin/groups/\d+"),
+        "/workers/admin/erase",
         "/workers/checkins/NOSUCH",
     ]
     for path in pages:
