@@ -82,6 +82,7 @@ def test_an_admin_finds_sees_and_erases_a_person(area, caplog):
 
     again = _find(client, "sms", PHONE)
     assert "We found no one who texted from that number." in _text(again)
+    assert "900555" not in again.get_data(as_text=True)
     twice = _confirm(client, person.participant_id)
     assert NOTHING_LEFT in _text(twice)
     assert len(list_erasures(database)) == 1

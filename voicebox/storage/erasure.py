@@ -96,7 +96,7 @@ class ErasureRecord:
 
 def phone_addresses(typed: str) -> list[str]:
     """The SMS addresses a phone number may have arrived as (UK numbers as +44)."""
-    number = re.sub(r"[\s().\-]", "", typed.removeprefix("sms:").strip())
+    number = re.sub(r"[\s().\-]", "", typed.strip().removeprefix("sms:"))
     if number.startswith("00"):
         number = "+" + number[2:]
     found = [number] if number else []
@@ -112,7 +112,7 @@ def phone_addresses(typed: str) -> list[str]:
 
 def telegram_addresses(typed: str) -> list[str]:
     """The Telegram address of a chat id as typed."""
-    chat = re.sub(r"\s", "", typed.removeprefix("telegram:").strip())
+    chat = re.sub(r"\s", "", typed.strip().removeprefix("telegram:"))
     return [f"telegram:{int(chat)}"] if re.fullmatch(r"-?\d{1,20}", chat) else []
 
 

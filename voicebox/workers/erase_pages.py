@@ -59,6 +59,8 @@ def admins_only(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respo
 
 
 def _find_page(form: FindPersonForm, status: int) -> ResponseReturnValue:
+    if form.kind.data != "pseudonym":  # a number typed is never shown again
+        form.who.raw_data, form.who.data = None, ""
     erasures = list_erasures(auth.services().database)
     page = render_template(
         "workers/erase.html", form=form, problems=problems(form), erasures=erasures
