@@ -168,6 +168,7 @@ def test_a_worker_sets_how_long_typed_words_are_kept(area):
     assert get_consultation(database, "YOUTH1").retain_days == 30
     page = client.get("/workers/checkins/YOUTH1/edit").get_data(as_text=True)
     assert 'value="30"' in page
+    assert "Deleted 30 days after it closes" in _text(client.get("/workers/checkins/YOUTH1"))
     bad = _edit(client, "YOUTH1", "a month")
     assert bad.status_code == 400
     assert "Enter a whole number of days, like 30" in _text(bad)
