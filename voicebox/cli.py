@@ -1,4 +1,5 @@
-"""The `voicebox` command: serve, chat, flows check, consultations, export, workers."""
+"""The `voicebox` command: serve, chat, flows check, consultations, export, workers,
+retention."""
 
 from __future__ import annotations
 
@@ -257,6 +258,20 @@ def consultation_close(code: str) -> None:
 
     info = close_consultation(_ready_database(), code)
     click.echo(f"Closed {info.code}. Its answers are kept.")
+
+
+@main.group()
+def retention() -> None:
+    """Delete what people typed, a check-in's chosen number of days after it closes."""
+
+
+@retention.command("run")
+@human_errors
+def retention_run() -> None:
+    """Delete typed words now wherever they are past their time (for cron); print counts."""
+    from voicebox.storage.retention import run_retention
+
+    click.echo(run_retention(_ready_database(), load_builtin_flows()).summary())
 
 
 class ExportProgress:

@@ -30,6 +30,7 @@ from voicebox.storage.alerts import EMAIL, WEBHOOK
 from voicebox.storage.consultations import ensure_demo
 from voicebox.storage.database import DatabaseError
 from voicebox.storage.dispatcher import Dispatchers
+from voicebox.storage.retention import RetentionJob
 from voicebox.storage.secret_key import remember_key
 from voicebox.storage.services import Services
 
@@ -152,9 +153,9 @@ def make_server(
 
 
 def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any]) -> None:
-    """Serve, with the outbox sent in the background, until SIGTERM or SIGINT; then stop
-    taking connections, let requests in flight finish (up to GRACE seconds), stop the
-    outbox's thread and close the database."""
+    """Serve, with the outbox sent and retention run in the background, until SIGTERM or
+    SIGINT; then stop taking connections, let requests in flight finish (up to GRACE
+    seconds), stop the background threads and close the database."""
     socket_map: dict[int, Any] = server.map if hasattr(server, "map") else server._map
     stopping = threading.Event()
 
@@ -166,6 +167,7 @@ def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     outbox = Dispatchers(services.database, senders, services.bell)
+    retention = RetentionJob(services.database, services.engine.flows).start()
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=1.0, map=socket_map, use_poll=True, count=1)
@@ -179,6 +181,7 @@ def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any
         wasyncore.close_all(socket_map)
     finally:
         outbox.stop(timeout=DISPATCHER_STOP)
+        retention.stop(timeout=DISPATCHER_STOP)
         services.database.dispose()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

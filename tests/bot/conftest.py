@@ -47,5 +47,3 @@ def sqlite_engine(sqlite_database, flows):
 @pytest.fixture
 def person(sqlite_engine):
     return Person(sqlite_engine)
-
-

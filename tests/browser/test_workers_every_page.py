@@ -83,6 +83,7 @@ def test_every_page_passes_axe_at_200_percent(served, new_context, tmp_path):
         "/workers/admin/groups",
         first_link("/workers/admin/groups", r"/workers/admin/groups/\d+"),
         "/workers/admin/audit",
+        "/workers/admin/erase",
         "/workers/checkins/NOSUCH",
     ]
     for path in pages:

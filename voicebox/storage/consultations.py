@@ -43,6 +43,7 @@ class ConsultationInfo:
     ends_at: datetime | None = None
     closed_by_hand: bool = False  # a worker closed it (not only its end date)
     id: int = 0  # the row's id, for what hangs off it (themes, report-backs)
+    retain_days: int | None = None  # typed words deleted this many days after it closes
 
 
 def normalize_code(code: str) -> str:
@@ -268,4 +269,5 @@ def _info(
         ends_at=row.ends_at,
         closed_by_hand=row.status == CLOSED,
         id=row.id,
+        retain_days=row.retain_days,
     )

@@ -98,6 +98,8 @@ class Consultation(Base):
     # Open only from starts_at and until ends_at, when set: past its end it closes itself.
     starts_at: Mapped[datetime | None] = mapped_column(default=None)
     ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What people typed is deleted this many days after it closes (None: kept).
+    retain_days: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Conversation(Base):
@@ -132,6 +134,8 @@ class Conversation(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When its typed words were deleted (retention or an erasure): each is done once.
+    text_deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Answer(Base):
@@ -192,7 +196,9 @@ class SafeguardingFlag(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     category: Mapped[str] = mapped_column(String(32))
     phrase: Mapped[str] = mapped_column(String(100))
     step: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -499,6 +505,24 @@ class AuditEntry(Base):
     consultation_code: Mapped[str | None] = mapped_column(String(32), default=None)
     target: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Erasure(Base):
+    """A person erased on request: who did it, when, and how much went (counts only)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", ondelete="SET NULL"), default=None
+    )
+    participant_id: Mapped[int] = mapped_column(Integer)  # the row left, now "Erased-..."
+    conversations: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[int] = mapped_column(Integer)  # typed answers deleted
+    messages: Mapped[int] = mapped_column(Integer)  # transcript messages deleted
+    flags: Mapped[int] = mapped_column(Integer)  # closed safeguarding flags deleted
+    waiting: Mapped[int] = mapped_column(Integer)  # messages to them in the outbox deleted
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def table(model: type[Base]) -> Table:

@@ -13,6 +13,7 @@ from voicebox.workers import (  # noqa: F401 - they add pages
     auth,
     checkin_edit_pages,
     checkin_pages,
+    erase_pages,
     export_pages,
     flag_pages,
     report_pages,

@@ -17,6 +17,7 @@ from voicebox.storage.consultations import (
     set_consultation_open,
     update_consultation,
 )
+from voicebox.storage.retention import set_retention
 from voicebox.storage.schedule import end_of, first_day, last_day, start_of
 from voicebox.storage.workers import list_groups, set_consultation_group
 from voicebox.workers import auth
@@ -103,6 +104,8 @@ def new_checkin() -> ResponseReturnValue:
             group = _group_name(form.group.data)
             if group is not None:
                 set_consultation_group(database, made.code, group)
+            if form.retain_days.data is not None:
+                set_retention(database, made.code, None, form.retain_days.data)
             flash(f"The check-in {made.code} is made. Share it with the link or QR code below.")
             return redirect(url_for("workers.checkin", code=made.code))
     return _page(form, None, problem, 400)
@@ -122,6 +125,7 @@ def edit_checkin(code: str) -> ResponseReturnValue:
         form.intro.data = found.intro
         form.starts_on.data = first_day(found.starts_at)
         form.ends_on.data = last_day(found.ends_at)
+        form.retain_days.data = found.retain_days
         names = {name: value for value, name in choices}
         form.group.data = names.get(found.group or "", NO_GROUP if found.group is None else None)
         return _page(form, found, None, 200)
@@ -143,7 +147,8 @@ def edit_checkin(code: str) -> ResponseReturnValue:
         except ConsultationError as error:
             problem = _sentence(str(error))
         else:
-            if not changed:
+            days = form.retain_days.data
+            if not changed or not set_retention(database, found.code, groups, days):
                 abort(404)
             group = _group_name(form.group.data)
             if group is not None and group != found.group:

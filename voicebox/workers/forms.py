@@ -11,6 +11,7 @@ from wtforms import (
     EmailField,
     Form,
     HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -23,6 +24,7 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     StopValidation,
@@ -32,6 +34,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from voicebox.bot.codes import JOIN_CODE
 from voicebox.bot.easyread import language_problems
+from voicebox.storage.retention import MAX_DAYS
 from voicebox.storage.workers import MAX_GROUP_NAME, MIN_PASSWORD_LENGTH, looks_like_email
 
 CODE_RULE = "Use 2 to 32 letters or numbers, with no spaces"
@@ -102,6 +105,17 @@ def _after_start(form: Any, field: Any) -> None:
         raise ValidationError("The end date must be the same as or after the start date")
 
 
+class DaysField(IntegerField):
+    """A whole number of days; anything else gets plain words."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the number, or say plainly what to type."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a whole number of days, like 30") from None
+
+
 class CheckinForm(FlaskForm):
     """A check-in's details: code and flow when it is made; title, group, words, dates."""
 
@@ -138,6 +152,13 @@ class CheckinForm(FlaskForm):
         "Closes after (optional)",
         validators=[Optional(), _after_start],
         format="%Y-%m-%d",
+    )
+    retain_days = DaysField(
+        "Days to keep what people typed (optional)",
+        validators=[
+            Optional(),
+            NumberRange(0, MAX_DAYS, f"Use a number of days from 0 to {MAX_DAYS}"),
+        ],
     )
 
     def offer(self, field: PlainRadioField, choices: list[tuple[str, str]]) -> None:
@@ -375,3 +396,28 @@ class AnswerFilterForm(Form):
     topic = SelectField("Part of life", validate_choice=False)
     theme = SelectField("Theme", validate_choice=False)
     words = StringField("Words in the answer", validators=[Optional(), Length(max=100)])
+
+
+class FindPersonForm(FlaskForm):
+    """Who to erase: how they are known, and the pseudonym, number or chat id they give."""
+
+    kind = PlainRadioField(
+        "How do you know them?",
+        choices=[
+            ("pseudonym", "By their name in Voicebox, like Otter-4821"),
+            ("sms", "By the phone number they text from"),
+            ("telegram", "By their Telegram chat id"),
+        ],
+        missing="Choose how you know them",
+    )
+    who = StringField(
+        "Their name, phone number or chat id",
+        validators=[
+            DataRequired("Enter their name, phone number or chat id"),
+            Length(max=64, message="That is too long: use at most 64 characters"),
+        ],
+    )
+
+
+class ErasePersonForm(FlaskForm):
+    """Erasing is a POST with a token, after the page that says what will go."""

@@ -1,7 +1,7 @@
 """'You said, we did' reports, their themes, and who each was sent back to
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-11-29 04:40:00.000000
 
 `reports`: one a check-in. `report_items`: a theme answered (what young people said, what
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0018"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
