@@ -5,14 +5,18 @@ once, and read the counts."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
+from sqlalchemy import select
 
 from tests.workers.conftest import token
+from voicebox.bot import replies
 from voicebox.bot.messages import InboundMessage
 from voicebox.bot.report_back import opening
 from voicebox.storage.audit import REPORT_BACK_SENT, AuditFilter, list_audit
 from voicebox.storage.consultations import get_consultation
+from voicebox.storage.models import SafeguardingFlag
 from voicebox.storage.themes import create_theme
 
 _ids = itertools.count()
@@ -111,3 +115,31 @@ def test_another_groups_worker_cannot_see_or_send(area, youth):
     assert council.get(f"{PAGE}/counts.json").status_code == 404
     csrf = token(council, "/workers/checkins/COUNCIL/report")
     assert council.post(f"{PAGE}/send", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_a_reply_reaches_the_worker_and_a_call_for_help_is_flagged(area, youth):
+    """After it is sent, a reply gets a thank-you, shows in the conversation beside what we
+    sent, and 'i want to die' in a reply raises a flag as anywhere else."""
+    _save(youth, area.theme, "Buses are late.", "We asked for more buses.")
+    youth.post(f"{PAGE}/send", data={"csrf_token": token(youth, f"{PAGE}/send")})
+    said = area.services.engine.handle(
+        InboundMessage("sms", "sms:+447700900001", "Thanks, that is good", message_id="reply-1")
+    )
+    assert [m.text for m in said.replies] == [replies.REPLY_TO_REPORT]
+    never_heard = area.services.engine.handle(
+        InboundMessage("sms", "sms:+447700900003", "Hello again", message_id="reply-2")
+    )
+    assert [m.text for m in never_heard.replies] == [replies.FINISHED.format(code="YOUTH1")]
+    helped = area.services.engine.handle(
+        InboundMessage("sms", "sms:+447700900002", "i want to die", message_id="reply-3")
+    )
+    assert [m.purpose for m in helped.replies] == ["safeguarding"]
+    with area.services.database.reading() as conn:
+        flags = conn.execute(select(SafeguardingFlag.phrase, SafeguardingFlag.status)).all()
+    assert [tuple(f) for f in flags] == [("want to die", "new")]
+    listing = youth.get("/workers/checkins/YOUTH1/conversations").get_data(as_text=True)
+    links = re.findall(r'href="/workers/conversations/(\d+)"', listing)
+    pages = [youth.get(f"/workers/conversations/{n}").get_data(as_text=True) for n in links]
+    replied = next(p for p in pages if "Thanks, that is good" in p)
+    assert replied.count("Voicebox, you said, we did") == 3  # opening, the theme, the close
+    assert replied.index("You said: Buses are late.") < replied.index("Thanks, that is good")

@@ -315,6 +315,10 @@ class Engine:
             if command == "help":
                 words = replies.help_words(None, inbound.buttons)
                 outcome.replies.append(OutboundMessage(words, purpose="help"))
+            elif state is not None and state.ended and context.heard_back:
+                if not outcome.flags:  # the caring words already say a person will read it
+                    reply = OutboundMessage(replies.REPLY_TO_REPORT, purpose="notice")
+                    outcome.replies.append(reply)
             elif state is not None and state.ended:
                 message = replies.FINISHED.format(code=state.consultation.code)
                 outcome.replies.append(OutboundMessage(message, purpose="notice"))

@@ -27,6 +27,9 @@ class TurnContext:
     # The pressed button was on a message older than the newest one sent to the person
     # (InboundMessage.pressed_on): its question has passed, whatever its step.
     button_passed: bool = False
+    # Their check-in has ended and its "You said, we did" was sent to them: a message now
+    # is a reply to it (kept in the transcript for the workers, as every message is).
+    heard_back: bool = False
 
 
 class Turn(Protocol):

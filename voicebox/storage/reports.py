@@ -32,7 +32,7 @@ from voicebox.storage.models import (
     table,
 )
 from voicebox.storage.models import ReportItem as ReportItemRow
-from voicebox.storage.outbox import message_to_json
+from voicebox.storage.outbox import message_from_json, message_to_json
 
 WEB = "web"  # the channel whose messages wait to be shown, not sent
 CHUNK = 5_000  # outbox rows a statement
@@ -360,3 +360,40 @@ def delivery_counts(conn: Connection, report_id: int) -> DeliveryCounts:
         web_waiting=tally[(True, _QUEUED)],
         web_shown=tally[(True, _SENT)] + tally[(True, _DELIVERED)],
     )
+
+
+def heard_back_about(conn: Connection, participant_id: int, consultation_id: int) -> bool:
+    """Whether this check-in's report-back was sent to this person (their message is then
+    a reply to it)."""
+    deliveries, reports = table(ReportDelivery), table(Report)
+    found = conn.execute(
+        select(deliveries.c.report_id)
+        .join(reports, reports.c.id == deliveries.c.report_id)
+        .where(
+            deliveries.c.participant_id == participant_id,
+            reports.c.consultation_id == consultation_id,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def report_back_in_conversation(
+    conn: Connection, conversation_id: int
+) -> list[tuple[str, datetime]]:
+    """The report-back messages sent to this conversation's person about its check-in, with
+    when each was queued, oldest first (for the workers' transcript)."""
+    conversations, reports, outbox = table(Conversation), table(Report), table(OutboxMessage)
+    rows = conn.execute(
+        select(outbox.c.body, outbox.c.created_at)
+        .select_from(conversations)
+        .join(reports, reports.c.consultation_id == conversations.c.consultation_id)
+        .join(
+            outbox,
+            (outbox.c.report_id == reports.c.id)
+            & (outbox.c.participant_id == conversations.c.participant_id),
+        )
+        .where(conversations.c.id == conversation_id)
+        .order_by(outbox.c.id)
+    )
+    return [(message_from_json(body).as_text(), created) for body, created in rows]

@@ -31,6 +31,7 @@ from voicebox.storage.models import (
 )
 from voicebox.storage.models import Participant as ParticipantRow
 from voicebox.storage.pseudonyms import address_key, pseudonym_for
+from voicebox.storage.reports import heard_back_about
 
 _participants = table(ParticipantRow)
 _consultations = table(Consultation)
@@ -99,6 +100,7 @@ class SqlTurn:
         earlier_replies: tuple[OutboundMessage, ...] = (),
         button_passed: bool = False,
         join_limit: int | None = None,
+        heard_back: bool = False,
     ) -> None:
         self._connection = connection
         self._join_limit = join_limit  # replies are queued joined, up to this length
@@ -117,6 +119,7 @@ class SqlTurn:
             duplicate,
             earlier_replies,
             button_passed,
+            heard_back,
         )
 
     def _find_consultation(self, code: str) -> ConsultationRef | None:
@@ -409,6 +412,9 @@ class SqlStore:
         if inbound.pressed_on and participant_id is not None:
             newest = outbox.newest_sent(conn, participant_id, inbound.channel)
             passed = outbox.older_than(inbound.pressed_on, newest)
+        heard_back = False
+        if state is not None and state.ended and participant_id is not None:  # rare: read then
+            heard_back = heard_back_about(conn, participant_id, row.consultation_id)
         return SqlTurn(
             conn,
             inbound,
@@ -425,6 +431,7 @@ class SqlStore:
             earlier,
             passed,
             self.joined_channels.get(inbound.channel),
+            heard_back,
         )
 
     def _peek(

@@ -3,6 +3,9 @@ its conversations, read as chat bubbles with identifying details hidden."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import cast
+
 from flask import Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
@@ -16,6 +19,7 @@ from voicebox.storage.conversation_list import (
     list_conversations,
 )
 from voicebox.storage.masking import mask
+from voicebox.storage.reports import report_back_in_conversation
 from voicebox.storage.reveals import list_reveals, record_reveal
 from voicebox.storage.schedule import end_of, start_of
 from voicebox.storage.transcripts import read_transcript
@@ -185,6 +189,14 @@ def _conversation_page(conversation_id: int, revealed: bool) -> ResponseReturnVa
                 "at": line.created_at,
             }
         )
+    with services.database.reading() as conn:
+        told = report_back_in_conversation(conn, conversation_id)
+    if told:  # merged by time; sorting is stable, so the transcript's own order is kept
+        bubbles += [
+            {"who": "voicebox", "text": text, "chosen": "", "purpose": "report", "at": at}
+            for text, at in told
+        ]
+        bubbles.sort(key=lambda bubble: cast(datetime, bubble["at"]))
     reveals = list_reveals(services.database, found.code, found.id) if account.is_admin else []
     return render_template(
         "workers/conversation.html",
