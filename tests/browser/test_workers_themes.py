@@ -93,3 +93,43 @@ def test_make_a_theme_and_tag_answers_by_keyboard(themes_area, new_context):
     assert no_sideways_scroll(page)
     assert [url for url in requests if not url.startswith(served.base)] == []
     assert complaints == []
+
+
+def test_the_public_page_reads_well_small_zoomed_and_printed(themes_area, new_context):
+    """The public "You said, we did" at 320 pixels wide: axe finds nothing, nothing scrolls
+    sideways, a picture beside each line; printed, the site's header is left off."""
+    from voicebox.app import build_services
+    from voicebox.bot.report_back import ReportItem
+    from voicebox.channels.registry import build_channels
+    from voicebox.settings import Settings
+    from voicebox.storage.consultations import get_consultation
+    from voicebox.storage.reports import save_report, set_public
+    from voicebox.storage.themes import create_theme
+
+    served = themes_area
+    settings = Settings(
+        database_url=served.env["VOICEBOX_DATABASE_URL"],
+        secret_key=served.env["VOICEBOX_SECRET_KEY"],
+    )
+    services = build_services(settings, build_channels({}))
+    try:
+        found = get_consultation(services.database, "BTHEME")
+        assert found is not None
+        theme = create_theme(services.database, found.id, "Getting to school")
+        item = ReportItem(theme, "", "Buses are late.", "We asked for more buses.", "", "doing")
+        save_report(services.database, found.id, [item], public=False)
+        set_public(services.database, found.id, True)
+    finally:
+        services.database.dispose()
+    page = new_context(viewport={"width": 320, "height": 640}).new_page()
+    requests, complaints = watch_requests(page)
+    page.goto(f"{served.base}/you-said-we-did/BTHEME")
+    assert page.locator("h1").inner_text() == "You said, we did"
+    assert page.locator(".report-lines img").count() == 2
+    assert "We are doing this now: We asked for more buses." in page.inner_text("main")
+    assert_accessible(page, "on the public page")
+    assert no_sideways_scroll(page)
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert [url for url in requests if not url.startswith(served.base)] == []
+    assert complaints == []

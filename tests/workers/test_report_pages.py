@@ -143,3 +143,26 @@ def test_a_reply_reaches_the_worker_and_a_call_for_help_is_flagged(area, youth):
     replied = next(p for p in pages if "Thanks, that is good" in p)
     assert replied.count("Voicebox, you said, we did") == 3  # opening, the theme, the close
     assert replied.index("You said: Buses are late.") < replied.index("Thanks, that is good")
+
+
+def test_the_public_page_opens_only_when_a_worker_opens_it(area, youth):
+    """404 until opened; then the workers' words with pictures, a count kept to the
+    fewer-than-5 rule, and no young person's own words; closing it hides it again."""
+    public = area.client()
+    assert public.get("/you-said-we-did/YOUTH1").status_code == 404
+    _save(youth, area.theme, "Buses are late.", "We asked for more buses.", "We meet in May.")
+    assert public.get("/you-said-we-did/YOUTH1").status_code == 404  # saved, not opened
+    opened = youth.post(f"{PAGE}/public", data={"csrf_token": token(youth, PAGE), "public": "yes"})
+    assert "The public page is open." in youth.get(opened.headers["Location"]).get_data(
+        as_text=True
+    )
+    page = public.get("/you-said-we-did/youth1")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Buses are late." in text and "We did this:" in text and "We meet in May." in text
+    assert "Fewer than 5 people talked about this." in text
+    assert "More buses" not in text and "Friends" not in text  # what young people typed
+    assert text.count('alt=""') == 3 and "/pictures/talk" in text
+    youth.post(f"{PAGE}/public", data={"csrf_token": token(youth, PAGE), "public": "no"})
+    assert public.get("/you-said-we-did/YOUTH1").status_code == 404
+    assert public.get("/you-said-we-did/" + "X" * 40).status_code == 404

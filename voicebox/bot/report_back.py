@@ -20,6 +20,8 @@ STATUS_WORDS = {
     "done": "We did this",
 }
 STATUS_NAMES = {"planned": "Planned", "doing": "Doing now", "done": "Done"}
+# The picture beside each status on the public page (ids of the built-in picture set).
+STATUS_PICTURES = {"planned": "plans", "doing": "waiting", "done": "honest"}
 PURPOSE = "report"  # the outbox purpose of a report-back's messages
 
 

@@ -23,6 +23,7 @@ from voicebox.storage.database import Database, insert_ignoring
 from voicebox.storage.models import (
     Answer,
     AnswerTheme,
+    Consultation,
     Conversation,
     OutboxMessage,
     Participant,
@@ -33,6 +34,8 @@ from voicebox.storage.models import (
 )
 from voicebox.storage.models import ReportItem as ReportItemRow
 from voicebox.storage.outbox import message_from_json, message_to_json
+from voicebox.storage.results import Count, count
+from voicebox.storage.themes import list_themes
 
 WEB = "web"  # the channel whose messages wait to be shown, not sent
 CHUNK = 5_000  # outbox rows a statement
@@ -397,3 +400,53 @@ def report_back_in_conversation(
         .order_by(outbox.c.id)
     )
     return [(message_from_json(body).as_text(), created) for body, created in rows]
+
+
+@dataclass(frozen=True)
+class PublicItem:
+    """One theme on the public page: the worker's words and how many people (safe to show)."""
+
+    item: ReportItem
+    people: Count
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """What the public page shows: the workers' words only, never a young person's."""
+
+    code: str
+    title: str
+    items: tuple[PublicItem, ...]
+
+
+def public_report(conn: Connection, code: str) -> PublicReport | None:
+    """A check-in's report for its public page, or None unless a worker made it public."""
+    consultations = table(Consultation)
+    found = conn.execute(
+        select(consultations.c.id, consultations.c.code, consultations.c.title).where(
+            consultations.c.code == code.strip().upper()
+        )
+    ).first()
+    if found is None:
+        return None
+    report = read_report(conn, found.id)
+    if report is None or not report.public or not report.items:
+        return None
+    people = {t.id: t.people for t in list_themes(conn, found.id)}
+    return PublicReport(
+        found.code,
+        found.title,
+        tuple(PublicItem(i, people.get(i.theme_id, count(0))) for i in report.items),
+    )
+
+
+def set_public(db: Database, consultation_id: int, public: bool) -> bool:
+    """Open or close the report's public page; False when there is no report yet."""
+    reports = table(Report)
+    with db.transaction() as conn:
+        done = conn.execute(
+            update(reports)
+            .where(reports.c.consultation_id == consultation_id)
+            .values(public=public, updated_at=utcnow())
+        )
+        return bool(done.rowcount)

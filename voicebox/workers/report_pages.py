@@ -35,9 +35,10 @@ from voicebox.storage.reports import (
     read_report,
     save_report,
     send_report_back,
+    set_public,
 )
 from voicebox.storage.themes import list_themes
-from voicebox.workers import auth
+from voicebox.workers import auth, share
 from voicebox.workers.forms import CheckinStatusForm
 from voicebox.workers.views import blueprint
 
@@ -130,6 +131,7 @@ def _page_state(found: ConsultationInfo) -> dict[str, object]:
         "channel_names": CHANNEL_NAMES,
         "form": CheckinStatusForm(),
         "max_words": MAX_WORDS,
+        "public_link": share.report_link(found.code, auth.services().public_url),
     }
 
 
@@ -210,6 +212,24 @@ def send(code: str) -> ResponseReturnValue:
     else:
         flash("Nobody new to send to. Everyone who asked to hear back has it already.")
     return redirect(url_for("workers.report", code=found.code) + "#delivery")
+
+
+@blueprint.post("/checkins/<code>/report/public")
+@login_required
+def publish(code: str) -> ResponseReturnValue:
+    """Open the report's public page to anyone with the link, or close it again."""
+    found = auth.checkin_or_404(code)
+    if not CheckinStatusForm().validate_on_submit():
+        flash("That did not work. Please try again.")
+    elif request.form.get("public") == "yes":
+        if set_public(auth.services().database, found.id, True):
+            flash("The public page is open. Anyone with the link can see it.")
+        else:
+            flash("Write and save it first. Then you can open the public page.")
+    else:
+        set_public(auth.services().database, found.id, False)
+        flash("The public page is closed. The link shows nothing now.")
+    return redirect(url_for("workers.report", code=found.code) + "#public")
 
 
 @blueprint.get("/checkins/<code>/report/counts.json")

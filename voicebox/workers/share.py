@@ -19,6 +19,12 @@ def join_link(code: str, public_url: str | None) -> str:
     return f"{root}/c/{code}"
 
 
+def report_link(code: str, public_url: str | None) -> str:
+    """The address of a check-in's public "You said, we did" page."""
+    root = (public_url or request.host_url).rstrip("/")
+    return f"{root}/you-said-we-did/{code}"
+
+
 def _qr(link: str) -> segno.QRCode:
     """The link as a full QR code (not micro), medium error correction: phones read it."""
     return segno.make(link, error="m", micro=False)

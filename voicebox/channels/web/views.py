@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from voicebox.bot.engine import MAX_ANSWER_CHARS
 from voicebox.bot.messages import ChoiceOption, button_payload, read_payload
+from voicebox.bot.report_back import STATUS_PICTURES, STATUS_WORDS
 from voicebox.bot.results import Question, TurnResult
 from voicebox.bot.state import ConsultationRef
 from voicebox.channels.web import chat
@@ -42,6 +43,7 @@ from voicebox.channels.web.settings import WebSettings
 from voicebox.storage import outbox
 from voicebox.storage.consultations import find_consultation, get_consultation
 from voicebox.storage.conversations import read_place
+from voicebox.storage.reports import public_report
 from voicebox.storage.services import Services
 from voicebox.storage.transcripts import read_transcript
 
@@ -586,6 +588,24 @@ def picture(picture_id: str) -> BaseResponse:
     if found is None:
         abort(404)
     return send_file(found.path, mimetype=found.media_type, max_age=7 * 24 * 3600)
+
+
+@blueprint.get("/you-said-we-did/<code>")
+def report(code: str) -> BaseResponse:
+    """A check-in's "You said, we did" for anyone with the link, once a worker opens it:
+    the workers' words and symbols, never a young person's own words."""
+    if len(code) > 32 or _NOT_IN_PATH.search(code):
+        return _not_found(closed=False)
+    with _services().database.reading() as conn:
+        found = public_report(conn, code)
+    if found is None:
+        return _page("web/not_found.html", 404, closed=False, report=True)
+    return _page(
+        "web/report.html",
+        report=found,
+        status_words=STATUS_WORDS,
+        status_pictures=STATUS_PICTURES,
+    )
 
 
 @blueprint.get("/about")
