@@ -392,6 +392,46 @@ def test_exports_hide_what_could_identify_a_young_person(folder):
             assert secret not in shown
 
 
+def test_export_keeps_to_one_theme_by_name(folder):
+    """`--theme NAME` (any case) gives only that theme's answers, with the themes column;
+    a theme the check-in does not have is one human line."""
+    from tests.export_data import add_answers
+    from voicebox.storage.consultations import get_consultation
+    from voicebox.storage.themes import create_theme, tag_answers
+
+    made = run(
+        folder, "consultation", "create", "THEMED", "--flow", "tops_and_pants", "--title", "T"
+    )
+    assert made.returncode == 0, made.stderr
+    db = Database(f"sqlite:///{folder / 'voicebox.db'}")
+    try:
+        add_answers(db, "THEMED", 2)
+        found = get_consultation(db, "THEMED")
+        assert found is not None
+        theme = create_theme(db, found.id, "Buses")
+        with db.reading() as conn:
+            first = conn.scalar(_first_answer_query(found.id))
+        tag_answers(db, found.id, theme, [first])
+    finally:
+        db.dispose()
+    shown = run(folder, "export", "THEMED", "--theme", "buses")
+    assert shown.returncode == 0, shown.stderr
+    rows = list(csv.DictReader(io.StringIO(shown.stdout)))
+    assert len(rows) == 1 and rows[0]["themes"] == "Buses"
+    missing = run(folder, "export", "THEMED", "--theme", "Trains")
+    assert missing.returncode != 0
+    assert one_line_error(missing) == "voicebox: THEMED has no theme called 'Trains'"
+
+
+def _first_answer_query(consultation_id: int):
+    """The check-in's first answer's id."""
+    from sqlalchemy import select
+
+    from voicebox.storage.models import Answer
+
+    return select(Answer.id).where(Answer.consultation_id == consultation_id).order_by(Answer.id)
+
+
 def _big_check_in(folder: Path, people: int) -> int:
     """A check-in BIG with 4 answers from each of `people` people; how many answers."""
     from tests.export_data import add_answers
