@@ -10,12 +10,15 @@ import pytest
 
 from tests.browser.area_driver import PASSWORD, ZOOMED, sign_in
 from tests.browser.chat_driver import (
+    TO_A_TEXT_QUESTION,
     assert_accessible,
     button_named,
     no_sideways_scroll,
     tab_to,
+    take,
     watch_requests,
 )
+from voicebox.storage.consultations import close_consultation
 
 pytestmark = pytest.mark.browser
 WORKER = "rowan@example.org"
@@ -63,12 +66,19 @@ def report_area(served):
     found = get_consultation(services.database, "BREPORT")
     assert found is not None
     theme = create_theme(services.database, found.id, "Quiet places")
-    yield served, theme
+    yield served, theme, services
     services.database.dispose()
 
 
 def test_write_preview_confirm_and_send_by_keyboard(report_area, new_context):
-    served, theme = report_area
+    served, theme, services = report_area
+    young = new_context().new_page()  # a young person on the web chat says yes to hearing back
+    young.goto(f"{served.base}/c/BREPORT")
+    for kind, said in [*TO_A_TEXT_QUESTION, ("type", "My room"), ("type", "Noise"),
+                       ("type", "A quiet room"), ("choose", "No, I am done"),
+                       ("choose", "Yes, tell me")]:  # fmt: skip
+        take(young, kind, said, True)
+
     page = new_context(viewport=ZOOMED).new_page()
     requests, complaints = watch_requests(page)
     sign_in(page, served.base, WORKER)
@@ -100,16 +110,24 @@ def test_write_preview_confirm_and_send_by_keyboard(report_area, new_context):
     tab_to(page, lambda f: f.tag == "a" and f.text == "Send it back", limit=80)
     page.keyboard.press("Enter")
     page.wait_for_url("**/report/send")
-    page.wait_for_selector("text=It will go to 2 people who said yes to hearing back")
+    page.wait_for_selector("text=It will go to 3 people who said yes to hearing back")
     assert_accessible(page, "on the confirmation page")
     assert no_sideways_scroll(page)
     tab_to(page, button_named("Yes, send it now"), limit=40)
     page.keyboard.press("Enter")
-    page.wait_for_selector("text=Sent to 2 people.")
+    page.wait_for_selector("text=Sent to 3 people.")
     table = page.locator("#delivery-counts")
     assert table.is_visible()
     assert table.locator("[data-count=queued]").inner_text() == "2"
+    assert table.locator("[data-count=web_waiting]").inner_text() == "1"
     assert_accessible(page, "with the counts")
     assert no_sideways_scroll(page)
+
+    close_consultation(services.database, "BREPORT")
+    young.reload()
+    young.wait_for_selector("text=This check-in has closed")
+    notes = young.locator(".note .text").all_inner_texts()
+    assert len(notes) == 3 and "You said: You want a quiet room." in notes[1]
+    assert_accessible(young, "the closed check-in with the report")
     assert [url for url in requests if not url.startswith(served.base)] == []
     assert complaints == []
