@@ -59,6 +59,12 @@ def test_every_page_passes_axe_at_200_percent(served, new_context, tmp_path):
     page.click("button[type=submit]")
     page.wait_for_url(f"{served.base}/workers/")
 
+    # A theme, so the report page shows its form (and the confirmation page its words).
+    page.goto(f"{served.base}/workers/checkins/EVERY/themes")
+    page.fill("#name", "Home")
+    page.press("#name", "Enter")
+    page.wait_for_selector("text=The theme “Home” is made.")
+
     def first_link(path: str, pattern: str) -> str:
         page.goto(served.base + path)
         hrefs = page.locator("main a").evaluate_all("links => links.map(a => a.pathname)")
@@ -76,6 +82,8 @@ def test_every_page_passes_axe_at_200_percent(served, new_context, tmp_path):
         first_link("/workers/checkins/EVERY/conversations", r"/workers/conversations/\d+"),
         "/workers/checkins/EVERY/results",
         "/workers/checkins/EVERY/themes",
+        "/workers/checkins/EVERY/report",
+        "/workers/checkins/EVERY/report/send",
         "/workers/checkins/EVERY/live?updates=off",
         "/workers/admin/workers",
         "/workers/admin/workers/new",

@@ -18,7 +18,7 @@ from voicebox.bot.messages import OutboundMessage
 from voicebox.channels.web.pictures import BUILTIN_SET, load_picture_set
 from voicebox.flows import load_builtin_flows
 from voicebox.storage import outbox
-from voicebox.storage.consultations import create_consultation
+from voicebox.storage.consultations import close_consultation, create_consultation
 from voicebox.storage.export import export_rows
 from voicebox.storage.models import Answer, InboundMessageId, OutboxMessage, TranscriptMessage
 
@@ -493,6 +493,24 @@ def test_outbox_messages_are_not_shown_after_stop(visitor, web_services):
     assert page.doc.with_class("note") == []
     with web_services.database.engine.connect() as conn:
         assert conn.scalar(select(OutboxMessage.status)) == "cancelled"
+
+
+def test_a_report_back_is_shown_after_the_check_in_closed(web_app, visitor, web_services):
+    """Reports are written after a check-in closes: its closed page still shows what waits
+    for the person (once), and shows nothing to anyone else."""
+    _through_consent(visitor)
+    participant = _participant_id(web_services, visitor.client)
+    close_consultation(web_services.database, "DEMO")
+    _queue_note(web_services, participant, "You said the lunch hall is loud. We made a quiet room.")
+    page = visitor.open()
+    assert page.status == 404 and "This check-in has closed" in page.html
+    notes = page.doc.with_class("note")
+    assert len(notes) == 1 and "quiet room" in notes[0].text()
+    with web_services.database.engine.connect() as conn:
+        assert conn.scalar(select(OutboxMessage.status)) == "sent"
+    assert len(visitor.open().doc.with_class("note")) == 1  # still readable, still once
+    stranger = Visitor(web_app.test_client(), "DEMO").open()
+    assert stranger.status == 404 and stranger.doc.with_class("note") == []
 
 
 # -- any input is safe -----------------------------------------------------------------

@@ -225,3 +225,28 @@ def test_the_web_chat_shows_its_report_once(engine, people):
     with database.reading() as conn:
         after = delivery_counts(conn, read_report(conn, demo).id)
     assert (after.web_waiting, after.web_shown) == (0, 1)
+
+
+def test_someone_who_blocked_the_bot_or_stopped_counts_opted_out_not_failed(engine, people):
+    """A send refused because they blocked the bot (or unsubscribed) fails, and marks them:
+    the count says they stopped, as the page's words promise, not that sending broke."""
+    demo = _demo(people)
+    _report(people, demo)
+    send_report_back(people.store.database, demo, "DEMO", {"telegram": 4096})
+    database = people.store.database
+    rows, participants = table(OutboxMessage), table(Participant)
+    first, second = sorted({r[0] for r in _outbox(database) if r[1] == "sms"})
+    with database.transaction() as conn:
+        # What the dispatcher leaves after Telegram's 403 and Twilio's 21610 (unsubscribed).
+        blocked = conn.scalar(select(rows.c.participant_id).where(rows.c.channel == "telegram"))
+        conn.execute(update(rows).where(rows.c.channel == "telegram").values(status="failed"))
+        conn.execute(
+            update(participants).where(participants.c.id == blocked).values(unreachable=True)
+        )
+        conn.execute(update(rows).where(rows.c.participant_id == first).values(status="failed"))
+        conn.execute(update(participants).where(participants.c.id == first).values(opted_out=True))
+        # A send that failed for another reason stays a failure.
+        conn.execute(update(rows).where(rows.c.participant_id == second).values(status="failed"))
+    with database.reading() as conn:
+        counts = delivery_counts(conn, read_report(conn, demo).id)
+    assert (counts.opted_out, counts.failed, counts.queued) == (2, 1, 0)

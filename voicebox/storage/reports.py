@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select, update
 
 from voicebox.bot.messages import joined, utcnow
 from voicebox.bot.report_back import PURPOSE, STATUSES, ReportItem, report_messages
@@ -330,10 +330,14 @@ _FAILED, _OPTED_OUT, _QUEUED, _SENT, _DELIVERED = range(5)
 
 def delivery_counts(conn: Connection, report_id: int) -> DeliveryCounts:
     """What became of a report-back so far, a person at a time."""
-    outbox = table(OutboxMessage)
+    outbox, participants = table(OutboxMessage), table(Participant)
+    # A send the provider refused because they blocked the bot or unsubscribed marks them:
+    # they stopped it, as a STOP before it went does; sending did not break.
+    stopped = participants.c.opted_out | participants.c.unreachable
     state = case(
         (outbox.c.status.in_(("queued", "sending")), _QUEUED),
         (outbox.c.status == "cancelled", _OPTED_OUT),
+        (and_(outbox.c.status == "failed", stopped), _OPTED_OUT),
         (outbox.c.status == "failed", _FAILED),
         (outbox.c.delivery_status == "delivered", _DELIVERED),
         (outbox.c.delivery_status.in_(("undelivered", "failed")), _FAILED),
@@ -341,6 +345,7 @@ def delivery_counts(conn: Connection, report_id: int) -> DeliveryCounts:
     )
     per_person = (
         select(outbox.c.channel == WEB, func.min(state).label("state"))
+        .join(participants, participants.c.id == outbox.c.participant_id)
         .where(outbox.c.report_id == report_id)
         .group_by(outbox.c.participant_id, outbox.c.channel)
         .subquery()

@@ -340,8 +340,8 @@ def _show_chat(
     address = _address()
     with services.database.reading() as conn:
         info = find_consultation(conn, code)
-        if info is None or info.status != "open":
-            return _not_found(closed=info is not None)
+        if info is None:
+            return _not_found(closed=False)
         place = read_place(conn, services.secret, CHANNEL, address, info.code)
         state = place.state
         lines = []
@@ -353,6 +353,8 @@ def _show_chat(
             waiting = outbox.waiting(conn, place.participant_id, CHANNEL)
             if not place.opted_out:
                 notes = outbox.delivered(conn, place.participant_id, CHANNEL)
+    if info.status != "open":  # a report-back comes after it closed: still shown, once
+        return _closed_with_notes(services, place.participant_id, place.opted_out, notes, waiting)
     checkin = Checkin(info.code, info.title)
     if state is None and _declined(info.code):  # they said no: show the goodbye, start nothing
         result = TurnResult(consent="declined", ended=True)
@@ -387,6 +389,23 @@ def _show_chat(
         status=problem.words or status,
         **_fragments(view, problem),
     )
+
+
+def _closed_with_notes(
+    services: Services,
+    participant_id: int | None,
+    opted_out: bool,
+    notes: list[outbox.Delivered],
+    waiting: bool,
+) -> BaseResponse:
+    """The closed page, with the messages for this person (what waits is delivered now)."""
+    if waiting and participant_id is not None:
+        if opted_out:
+            outbox.cancel(services.database, participant_id, outbox.STOPPED)
+        else:
+            notes = notes + outbox.take(services.database, participant_id, CHANNEL)
+    entries = [chat.note_entry(n.id, n.message, n.created_at) for n in notes]
+    return _page("web/not_found.html", 404, closed=True, notes=entries)
 
 
 def _hidden(code: str) -> BaseResponse:
