@@ -15,6 +15,7 @@ from voicebox.storage import outbox
 from voicebox.storage.consultations import get_consultation
 from voicebox.storage.models import OutboxMessage, Participant, table
 from voicebox.storage.outbox import message_from_json
+from voicebox.storage.pseudonyms import address_key
 from voicebox.storage.reports import (
     ReportProblem,
     delivery_counts,
@@ -250,3 +251,41 @@ def test_someone_who_blocked_the_bot_or_stopped_counts_opted_out_not_failed(engi
     with database.reading() as conn:
         counts = delivery_counts(conn, read_report(conn, demo).id)
     assert (counts.opted_out, counts.failed, counts.queued) == (2, 1, 0)
+
+
+def test_hearing_back_is_asked_per_check_in_and_the_latest_answer_in_it_wins(engine, people):
+    """No in DEMO, then yes in CORNER (same number): DEMO's report does not go to them.
+    Yes in DEMO, then no in a second run of DEMO: it does not go either."""
+    demo = _demo(people)
+    database = people.store.database
+    _take_part(people, "sms", "sms:+447700900003", "Lunch", hear_back=False)  # no, again
+    _say(people, "sms", "sms:+447700900003", "CORNER", "1")  # into another check-in
+    from voicebox.storage.models import Conversation
+
+    with database.transaction() as conn:  # they said yes there, as its last step keeps it
+        conn.execute(
+            update(table(Conversation))
+            .where(Conversation.consultation_id != demo)
+            .values(report_back=True)
+        )
+        conn.execute(
+            update(table(Participant))
+            .where(
+                Participant.key_hash == address_key(people.store.secret, "sms", "sms:+447700900003")
+            )
+            .values(report_back=True)
+        )
+    _take_part(people, "sms", "sms:+447700900002", "Friends again", hear_back=False)
+    with database.reading() as conn:
+        found = reach(conn, demo)
+    assert dict(found.by_channel) == {"sms": 1, "telegram": 1, "web": 1}
+    assert found.said_no == 2
+    _report(people, demo)
+    sent = send_report_back(database, demo, "DEMO", {})
+    assert sent.people == 3
+    with database.reading() as conn:
+        to = {
+            conn.scalar(select(Participant.channel).where(Participant.id == pid))
+            for pid, *_ in _outbox(database)
+        }
+    assert to == {"sms", "telegram", "web"}

@@ -130,6 +130,9 @@ class Conversation(Base):
     step: Mapped[str] = mapped_column(String(32))
     consent: Mapped[str] = mapped_column(String(8), default="pending")  # pending, given, declined
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Their answer to "Do you want to hear what we do with your answers?" in this check-in
+    # (None until answered): a report-back goes by this, never by another check-in's answer.
+    report_back: Mapped[bool | None] = mapped_column(Boolean, default=None)
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -177,14 +177,35 @@ def save_report(
 
 
 def _took_part(consultation_id: int) -> Any:
-    """Participants who said yes to this check-in's consent, each once."""
+    """Each person who said yes to this check-in's consent, once, with `wants`: whether
+    their latest answer to hearing back in this check-in was yes."""
     conversations = table(Conversation)
-    return (
+    answered = (
+        select(conversations.c.participant_id, func.max(conversations.c.id).label("last_id"))
+        .where(
+            conversations.c.consultation_id == consultation_id,
+            conversations.c.consent == "given",
+            conversations.c.report_back.is_not(None),
+        )
+        .group_by(conversations.c.participant_id)
+        .subquery()
+    )
+    latest = conversations.alias("latest")
+    took = (
         select(conversations.c.participant_id)
         .where(
             conversations.c.consultation_id == consultation_id, conversations.c.consent == "given"
         )
         .distinct()
+        .subquery()
+    )
+    return (
+        select(
+            took.c.participant_id,
+            func.coalesce(latest.c.report_back, False).label("wants"),
+        )
+        .outerjoin(answered, answered.c.participant_id == took.c.participant_id)
+        .outerjoin(latest, latest.c.id == answered.c.last_id)
         .subquery()
     )
 
@@ -196,12 +217,12 @@ def reach(conn: Connection, consultation_id: int) -> Reach:
     rows = conn.execute(
         select(
             participants.c.channel,
-            participants.c.report_back,
+            took.c.wants,
             (participants.c.opted_out | participants.c.unreachable).label("blocked"),
             func.count(),
         )
         .join(took, took.c.participant_id == participants.c.id)
-        .group_by(participants.c.channel, participants.c.report_back, "blocked")
+        .group_by(participants.c.channel, took.c.wants, "blocked")
     )
     by_channel: Counter[str] = Counter()
     stopped = said_no = 0
@@ -245,7 +266,7 @@ def send_report_back(
             )
             .join(took, took.c.participant_id == participants.c.id)
             .where(
-                participants.c.report_back.is_(True),
+                took.c.wants.is_(True),
                 participants.c.opted_out.is_(False),
                 participants.c.unreachable.is_(False),
             )

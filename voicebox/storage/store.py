@@ -246,6 +246,8 @@ class SqlTurn:
             return
         if outcome.flags:
             values["flagged"] = True
+        if outcome.report_back is not None:  # for this check-in's report-back only
+            values["report_back"] = outcome.report_back
         conn.execute(_UPDATE_CONVERSATION, {**values, "row_id": self.conversation_id})
 
     def _save_answers(self, conn: Connection, outcome: Outcome, now: Any) -> None:

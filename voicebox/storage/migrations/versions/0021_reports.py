@@ -8,6 +8,8 @@ Create Date: 2026-11-29 04:40:00.000000
 was done, what happens next, planned/doing/done). `report_deliveries`: one row a person
 and report, so sending twice sends nothing twice. `outbox.report_id` ties a report-back's
 messages to their report for the live counts (a partial index: only those rows).
+`conversations.report_back`: the answer to hearing back in that check-in, so a yes in one
+check-in never sends another check-in's report.
 """
 
 from collections.abc import Sequence
@@ -97,8 +99,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_report_deliveries_participant_id", "report_deliveries", ["participant_id"])
-    # A column with no default needs no copy of the table, even on SQLite.
+    # Columns with no default need no copy of the table, even on SQLite.
     op.add_column("outbox", sa.Column("report_id", sa.Integer(), nullable=True))
+    op.add_column("conversations", sa.Column("report_back", sa.Boolean(), nullable=True))
+    # Before, only the person's latest answer was kept: it stands for their finished ones.
+    op.execute(
+        "UPDATE conversations SET report_back = (SELECT participants.report_back "
+        "FROM participants WHERE participants.id = conversations.participant_id) "
+        "WHERE consent = 'given' AND ended_at IS NOT NULL"
+    )
     op.create_index(
         "ix_outbox_report",
         "outbox",
@@ -113,6 +122,7 @@ def downgrade() -> None:
     op.drop_index("ix_outbox_report", table_name="outbox")
     # Not batch mode: on SQLite that copies the table.
     op.drop_column("outbox", "report_id")
+    op.drop_column("conversations", "report_back")
     op.drop_index("ix_report_deliveries_participant_id", table_name="report_deliveries")
     op.drop_table("report_deliveries")
     op.drop_table("report_items")
