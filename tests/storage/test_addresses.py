@@ -256,15 +256,33 @@ def test_voicebox_serve_seals_old_rows_and_the_file_keeps_no_plain_copy(tmp_path
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = Database(url)
     _alembic(old, "0016")
-    old_rows = _add_plain(old, 40)
-    assert f"sms:{PHONE}".encode() in _file_bytes(old)  # the test can see a plain number
+    old_rows = _add_plain(old, 10)  # a page of them: the sealed rows move, the old bytes stay
+    assert all(address.encode() in _file_bytes(old) for address in old_rows.values())
     old.dispose()
     settings = Settings(database_url=url, secret_key=SECRET.decode())
     services = start_up(settings, build_channels({}), demo=False)
     try:
         kept = _kept(services.database)
         assert {key: services.store.addresses.open(a, key) for _c, key, a in kept} == old_rows
-        assert _plain_found(_file_bytes(services.database)) == []
+        assert not [a for a in old_rows.values() if a.encode() in _file_bytes(services.database)]
     finally:
         services.database.dispose()
-    assert _plain_found(_file_bytes(services.database)) == []
+    assert not [a for a in old_rows.values() if a.encode() in _file_bytes(services.database)]
+
+
+@pytest.mark.parametrize("scrub", [True, False])
+def test_sealing_on_sqlite_zeroes_the_old_plain_bytes(sqlite_database, scrub):
+    """Even where SQLite is built without secure_delete on (it is on in Debian's build), the
+    space the plain rows leave is zeroed: no copy stays in the file's free space."""
+    database = sqlite_database
+    with database.transaction() as conn:
+        conn.exec_driver_sql("PRAGMA secure_delete = OFF")  # as many builds have it
+    old = _add_plain(database, 10)
+    with database.transaction() as conn:
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 0
+        seal_plain_rows(conn, AddressSeal(SECRET), scrub=scrub)
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 0  # as it was
+    database.fold_wal()
+    data = _file_bytes(database)
+    left = [address for address in old.values() if address.encode() in data]
+    assert (left == []) is scrub  # and the test sees them when they are there
