@@ -20,6 +20,7 @@ from voicebox.settings import Settings
 from voicebox.storage import outbox
 from voicebox.storage.addresses import (
     BATCH,
+    NOT_SEALED,
     PREFIX,
     UNREADABLE,
     AddressSeal,
@@ -161,44 +162,45 @@ class Recording:
 
 
 def test_an_address_that_will_not_open_fails_its_message_quietly(store, caplog):
-    """No traceback, the reason on the row, nothing logged that holds the address; the
-    next person's message still goes."""
+    """Another key's, or one written plain around the store: no traceback, the reason on
+    the row, nothing logged that holds the address; the next person's message still goes."""
     stranger = AddressSeal(b"a key this database never had")
+    people = [
+        (KEY_HASH, stranger.seal(f"sms:{PHONE}", KEY_HASH)),
+        ("p" * 64, "sms:+447700900125"),  # plain
+        ("j" * 64, store.addresses.seal("sms:+447700900124", "j" * 64)),
+    ]
     now = utcnow()
-    ids = []
     with store.database.transaction() as conn:
-        for n, kept in enumerate(
-            [
-                stranger.seal(f"sms:{PHONE}", KEY_HASH),
-                store.addresses.seal("sms:+447700900124", "j" * 64),
-            ]
-        ):
-            ids.append(
-                conn.execute(
-                    insert(Participant.__table__).returning(Participant.id),
-                    {
-                        "channel": "sms",
-                        "key_hash": [KEY_HASH, "j" * 64][n],
-                        "pseudonym": f"Otter-{n}",
-                        "address": kept,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                ).scalar_one()
-            )
-            outbox.enqueue(conn, ids[-1], "sms", [OutboundMessage("You said, we did")])
+        for n, (key_hash, kept) in enumerate(people):
+            person = conn.execute(
+                insert(Participant.__table__).returning(Participant.id),
+                {
+                    "channel": "sms",
+                    "key_hash": key_hash,
+                    "pseudonym": f"Otter-{n}",
+                    "address": kept,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            ).scalar_one()
+            outbox.enqueue(conn, person, "sms", [OutboundMessage("You said, we did")])
     sender = Recording()
     with caplog.at_level(logging.DEBUG):
-        assert Dispatcher(store.database, {"sms": sender}).run_once() == 2
+        assert Dispatcher(store.database, {"sms": sender}).run_once() == 3
     assert sender.sent == ["sms:+447700900124"]
     with store.database.reading() as conn:
         rows = conn.execute(
             select(OutboxMessage.status, OutboxMessage.last_error).order_by(OutboxMessage.id)
         ).all()
-    assert [tuple(row) for row in rows] == [("failed", UNREADABLE), ("sent", None)]
+    assert [tuple(row) for row in rows] == [
+        ("failed", UNREADABLE),
+        ("failed", NOT_SEALED),
+        ("sent", None),
+    ]
     assert not any(record.exc_info for record in caplog.records)
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert UNREADABLE in logged
+    assert UNREADABLE in logged and NOT_SEALED in logged
     assert "7700900" not in logged and PREFIX not in logged
 
 

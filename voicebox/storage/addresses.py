@@ -27,6 +27,9 @@ _INFO = b"voicebox address key"
 _NONCE = 12
 BATCH = 500  # rows sealed or opened per statement round in a migration
 UNREADABLE = "the address kept for this person cannot be read (was the secret key changed?)"
+# Every write seals, and old rows are sealed at upgrade: a plain one was written around the
+# store (by hand, or by code that forgot), so it is not trusted.
+NOT_SEALED = "the address kept for this person is not encrypted, so it is not used"
 
 # Only the columns this needs, not the model: the migration that seals old rows uses it too,
 # and must keep working whatever the model becomes.
@@ -39,10 +42,11 @@ _SET_ADDRESS = (
 
 
 class UnreadableAddress(ValueError):
-    """A kept address that does not open under this key (another key, or damaged)."""
+    """A kept address that does not open under this key (another key, damaged, or plain)."""
 
-    def __init__(self) -> None:
-        super().__init__(UNREADABLE)
+    def __init__(self, reason: str = UNREADABLE) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class AddressSeal:
@@ -61,7 +65,7 @@ class AddressSeal:
     def open(self, kept: str, key_hash: str) -> str:
         """The address from its kept form; UnreadableAddress when it will not open."""
         if not is_sealed(kept):
-            raise UnreadableAddress
+            raise UnreadableAddress(NOT_SEALED)
         try:
             raw = base64.urlsafe_b64decode(kept[len(PREFIX) :].encode("ascii"))
             plain = self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], key_hash.encode())

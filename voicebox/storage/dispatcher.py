@@ -343,12 +343,12 @@ class Dispatcher:
         if row.address is not None or row.sealed_address is None:
             return row.address, None
         seal = self.database.addresses
-        try:
-            if seal is None:
-                raise UnreadableAddress
-            return seal.open(row.sealed_address, row.key_hash), None
-        except UnreadableAddress:
+        if seal is None:  # no store on this database has given it the key
             return None, UNREADABLE
+        try:
+            return seal.open(row.sealed_address, row.key_hash), None
+        except UnreadableAddress as unreadable:
+            return None, unreadable.reason
 
     @staticmethod
     def _slot(conn: Any, sender: Paced, row: Any, message: Any) -> float | None:
