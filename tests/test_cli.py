@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from voicebox.storage.addresses import AddressSeal
 from voicebox.storage.database import Database
 from voicebox.storage.export import COLUMNS
 
@@ -137,8 +138,11 @@ def test_chat_completes_a_check_in_and_export_shows_it(folder):
     assert re.fullmatch(r"[A-Z][a-z]+-\d{4}", pseudonym), pseudonym
     db = Database(f"sqlite:///{folder / 'voicebox.db'}")
     with db.engine.connect() as conn:
-        (address,) = conn.exec_driver_sql("SELECT address FROM participants").scalars().all()
+        ((kept, key_hash),) = conn.exec_driver_sql("SELECT address, key_hash FROM participants")
     db.dispose()
+    assert kept.startswith("v1:") and "console:" not in kept  # kept sealed
+    secret = (folder / "voicebox.db.secret").read_text().strip().encode()
+    address = AddressSeal(secret).open(kept, key_hash)
     assert address.startswith("console:")
     assert address not in as_csv.stdout and address.split(":")[1] not in as_csv.stdout
 

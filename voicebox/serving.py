@@ -26,6 +26,7 @@ from waitress.trigger import trigger
 from voicebox.app import build_senders, build_services, create_app
 from voicebox.channels.base import Channel
 from voicebox.settings import SQLITE_THREADS, THREADS, Settings, SettingsError
+from voicebox.storage.addresses import seal_plain_addresses
 from voicebox.storage.alerts import EMAIL, WEBHOOK
 from voicebox.storage.consultations import ensure_demo
 from voicebox.storage.database import DatabaseError
@@ -66,6 +67,10 @@ def start_up(settings: Settings, channels: Mapping[str, Channel], demo: bool) ->
     with database.startup_lock():
         database.upgrade()
         remember_key(database, services.secret)
+        # Addresses an upgrade without the key left plain (storage/addresses.py).
+        sealed = seal_plain_addresses(database)
+        if sealed:
+            log.info("sealed %s addresses kept plain", sealed)
         if demo and ensure_demo(database, services.engine.flows):
             log.info("created the demo check-in DEMO")
     return services

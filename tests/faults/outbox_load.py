@@ -13,6 +13,7 @@ from tests.channels.sms_harness import SMS_ACCOUNT, SMS_OUR_NUMBER, SMS_TOKEN, F
 from tests.serve_process import ServeProcess, clean_env
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage import outbox
+from voicebox.storage.addresses import AddressSeal
 from voicebox.storage.database import Database
 from voicebox.storage.models import OutboxMessage, Participant
 
@@ -22,6 +23,7 @@ SECRET = "fault-test-secret-key-0123456789abcdef"
 def queue_texts(database: Database, count: int, people: int = 10) -> list[str]:
     """Queue `count` texts, each with its own words, to `people` people; return the words."""
     now = utcnow()
+    seal = AddressSeal(SECRET.encode())  # kept as the store keeps them: encrypted
     words = [f"News number {n}" for n in range(count)]
     with database.transaction() as conn:
         ids = [
@@ -31,7 +33,7 @@ def queue_texts(database: Database, count: int, people: int = 10) -> list[str]:
                     "channel": "sms",
                     "key_hash": f"{n:064d}",
                     "pseudonym": f"Otter-{n:04d}",
-                    "address": f"sms:+4477009{n:05d}",
+                    "address": seal.seal(f"sms:+4477009{n:05d}", f"{n:064d}"),
                     "opted_out": False,
                     "report_back": True,
                     "created_at": now,

@@ -108,7 +108,7 @@ def test_a_chats_own_pace_defers_a_row_and_another_chat_goes_first(store):
                         "channel": "chat",
                         "key_hash": f"{n}" * 64,
                         "pseudonym": f"Otter-{n}",
-                        "address": f"chat:{n}",
+                        "address": store.addresses.seal(f"chat:{n}", f"{n}" * 64),
                         "created_at": utcnow(),
                         "updated_at": utcnow(),
                     },

@@ -42,7 +42,7 @@ def _queue(store: SqlStore, opted_out: bool = False) -> int:
                 "channel": "sms",
                 "key_hash": "k" * 64,
                 "pseudonym": "Otter-1234",
-                "address": "sms:+447700900123",
+                "address": store.addresses.seal("sms:+447700900123", "k" * 64),
                 "opted_out": opted_out,
                 "report_back": True,
                 "created_at": utcnow(),

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -16,6 +16,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from voicebox.storage.addresses import AddressSeal
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,9 @@ class Database:
         )
         self._startup_guard = threading.RLock()
         self._startup_depth = 0
+        # Opens the participants' addresses kept sealed here: set by the store, which seals
+        # them under the secret key (`addresses.unlock`); the dispatcher opens them with it.
+        self.addresses: AddressSeal | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -235,16 +241,40 @@ class Database:
             yield
 
     def upgrade(self) -> None:
-        """Bring the schema up to the newest migration, under the start-up lock."""
+        """Bring the schema up to the newest migration, under the start-up lock.
+
+        With the key (`self.addresses`), a migration that seals addresses kept plain does so;
+        without it they wait for the next `voicebox serve`, which has the key."""
         from alembic import command
         from alembic.config import Config
 
         self.check()
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.startup_lock(), self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with self.startup_lock():
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                config.attributes["addresses"] = self.addresses
+                command.upgrade(config, "head")
+            if config.attributes.get("sealed"):
+                self.fold_wal()
+
+    def fold_wal(self) -> None:
+        """SQLite: copy the write-ahead log into the file and empty it, so no old copy of a
+        rewritten row stays behind in the -wal file. Nothing on PostgreSQL."""
+        if self.dialect != "sqlite":
+            return
+        # Outside any transaction (the driver's own connection is in autocommit), with the
+        # writer lock, so this process's own writers do not hold it up.
+        with self._writer:
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.fetchall()
+                cursor.close()
+            finally:
+                raw.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

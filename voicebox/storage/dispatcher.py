@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import and_, bindparam, false, func, select, text, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
+from voicebox.storage.addresses import UNREADABLE, UnreadableAddress
 from voicebox.storage.database import UNAVAILABLE, Database
 from voicebox.storage.models import PENDING, OutboxMessage, Participant, table
 from voicebox.storage.outbox import STOPPED, message_from_json
@@ -52,8 +53,11 @@ _CLAIMED_ROW = (
         _outbox.c.in_doubt,
         _outbox.c.created_at,
         _outbox.c.participant_id,
-        # An alert to a worker has its own address and no young person.
-        func.coalesce(_outbox.c.address, _participants.c.address).label("address"),
+        # An alert to a worker (or a group's notice) has its own address and no young
+        # person; a young person's is kept sealed on their row (storage/addresses.py).
+        _outbox.c.address,
+        _participants.c.address.label("sealed_address"),
+        _participants.c.key_hash,
         func.coalesce(_participants.c.opted_out, false()).label("opted_out"),
         func.coalesce(_participants.c.unreachable, false()).label("unreachable"),
     )
@@ -217,6 +221,7 @@ class Claim:
     message: OutboundMessage
     participant_id: int | None
     cancelled: str | None  # why it must not go (the person sent STOP, or is unreachable)
+    unsendable: str | None  # why it cannot go (their kept address will not open): it fails
     token: int  # the row's attempts after the claim: a later claim by anyone changes it
     in_doubt: bool  # an earlier send may have reached the provider
     created_at: datetime
@@ -295,7 +300,8 @@ class Dispatcher:
                 cancelled = STOPPED
             elif row.unreachable:
                 cancelled = UNREACHABLE
-            if isinstance(sender, Paced) and cancelled is None:
+            address, unsendable = self._address(row)
+            if isinstance(sender, Paced) and cancelled is None and unsendable is None:
                 wait = self._slot(conn, sender, row, message)
             if wait is None:  # the person's turn: after their last message, in order
                 later = max(
@@ -321,15 +327,28 @@ class Dispatcher:
         return Claim(
             id=row.id,
             channel=row.channel,
-            address=row.address,
+            address=address,
             message=message,
             participant_id=row.participant_id,
             cancelled=cancelled,
+            unsendable=unsendable,
             token=row.attempts + 1,
             in_doubt=in_doubt,
             created_at=row.created_at,
             wait=wait,
         )
+
+    def _address(self, row: Any) -> tuple[str | None, str | None]:
+        """Where the row goes: its own address, or its person's opened; or why it cannot go."""
+        if row.address is not None or row.sealed_address is None:
+            return row.address, None
+        seal = self.database.addresses
+        if seal is None:  # no store on this database has given it the key
+            return None, UNREADABLE
+        try:
+            return seal.open(row.sealed_address, row.key_hash), None
+        except UnreadableAddress as unreadable:
+            return None, unreadable.reason
 
     @staticmethod
     def _slot(conn: Any, sender: Paced, row: Any, message: Any) -> float | None:
@@ -349,6 +368,10 @@ class Dispatcher:
         """Send one claimed message (asking the provider first when a send is in doubt)."""
         if claim.cancelled is not None:
             self._finish(claim, status="cancelled", error=claim.cancelled)
+            return
+        if claim.unsendable is not None:  # only the row's id: never the address, sealed or not
+            log.warning("outbox message %s failed: %s", claim.id, claim.unsendable)
+            self._finish(claim, status="failed", error=claim.unsendable)
             return
         if claim.wait > 0 and self._stop.wait(claim.wait):
             self._release(claim)  # stopping: another process, or the next start, sends it

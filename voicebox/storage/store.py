@@ -13,6 +13,7 @@ from voicebox.bot.messages import InboundMessage, OutboundMessage, joined, utcno
 from voicebox.bot.ports import TurnContext
 from voicebox.bot.state import ConsultationRef, ConversationState, Outcome, Participant
 from voicebox.storage import alerts, message_ids, outbox, transcripts
+from voicebox.storage.addresses import unlock
 from voicebox.storage.conversations import (
     BY_PARTICIPANT,
     LATEST_FOR_CODE,
@@ -333,6 +334,9 @@ class SqlStore:
     ) -> None:
         self.database = database
         self.secret = secret
+        # Addresses are kept sealed under a key derived from the secret; the database keeps
+        # the seal too, for its other readers (the dispatcher opens them to send).
+        self.addresses = unlock(database, secret)
         self.outbox_channels = frozenset(outbox_channels)  # channels that reply later
         # Channels whose provider delivers a message again when our answer was lost: the
         # answer is kept a day for the repeat (Channel.redelivers).
@@ -468,6 +472,7 @@ class SqlStore:
         """Find or create the participant, holding a row lock until commit (PostgreSQL)."""
         row = conn.execute(_PARTICIPANT_BY_KEY, {"key": key}).first()
         attempt = 0
+        sealed = self.addresses.seal(inbound.address, key) if row is None else ""
         while row is None:
             now = utcnow()
             conn.execute(
@@ -476,7 +481,7 @@ class SqlStore:
                     "channel": inbound.channel,
                     "key_hash": key,
                     "pseudonym": pseudonym_for(key, attempt),
-                    "address": inbound.address,
+                    "address": sealed,  # never the address itself
                     "opted_out": False,
                     "report_back": False,
                     "created_at": now,

@@ -1,7 +1,7 @@
 """erasing one person and deleting typed words after a check-in closes
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-29 04:30:00.000000
 
 `consultations.retain_days`: what people typed is deleted this many days after the check-in
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
