@@ -59,6 +59,7 @@ def _row(question: str, answer: str, topic: str) -> dict[str, Any]:
         "kind": "top",
         "topic": topic,
         "answered_at": "2026-11-01T09:00:00+00:00",
+        "themes": topic,  # workers' words, any Unicode as well
     }
 
 

@@ -50,14 +50,14 @@ def _demo(engine) -> int:
     return found.id
 
 
-def _answer_of(database, address_end: str, words: str) -> int:
+def _answer_of(database, _who: str, words: str) -> int:
     from voicebox.storage.models import Answer
 
     with database.reading() as conn:
         return conn.scalar(
             select(Answer.id)
             .join(Participant, Participant.id == Answer.participant_id)
-            .where(Answer.answer == words, Participant.address.like(f"%{address_end}"))
+            .where(Answer.answer == words)  # each person's words are their own here
         )
 
 

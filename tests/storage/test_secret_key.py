@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from voicebox.app import build_services
 from voicebox.channels.registry import build_channels
 from voicebox.settings import Settings, SettingsError
-from voicebox.storage.consultations import create_consultation, get_consultation
+from voicebox.storage.consultations import get_consultation
 from voicebox.storage.database import MIGRATIONS_DIR, Database
 from voicebox.storage.models import DatabaseFact
 from voicebox.storage.secret_key import (
@@ -56,7 +56,14 @@ def test_an_old_database_with_data_adopts_the_key_of_its_first_start(tmp_path):
     with old.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0012")
-    create_consultation(old, "OLD1", "tops_and_pants", 1, "Before the fingerprint")
+        # The columns of 0012: today's model has more than that schema.
+        connection.execute(
+            text(
+                "INSERT INTO consultations (code, title, flow_id, flow_version, status, "
+                "created_at, intro) VALUES ('OLD1', 'Before the fingerprint', "
+                "'tops_and_pants', 1, 'open', '2026-11-01 09:00:00', '')"
+            )
+        )
     old.dispose()
     services = build_services(Settings(database_url=url, secret_key="kept-key"))
     services.database.upgrade()
