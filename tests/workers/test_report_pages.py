@@ -166,3 +166,15 @@ def test_the_public_page_opens_only_when_a_worker_opens_it(area, youth):
     youth.post(f"{PAGE}/public", data={"csrf_token": token(youth, PAGE), "public": "no"})
     assert public.get("/you-said-we-did/YOUTH1").status_code == 404
     assert public.get("/you-said-we-did/" + "X" * 40).status_code == 404
+
+
+def test_curly_quotes_from_a_word_processor_go_as_plain_ones_but_emoji_stop_the_send(area, youth):
+    """Words pasted from a document: ’ and “ ” are sent as ' and ", so they do not stop it;
+    an emoji cannot go by text, so it does."""
+    _save(youth, area.theme, "You said the buses are “always late”.", "We’ve asked for more.")
+    page = youth.get(PAGE).get_data(as_text=True)
+    assert "You said: You said the buses are &#34;always late&#34;." in page
+    assert "Fix these before you send it" not in page
+    _save(youth, area.theme, "Buses are late 🚌.", "We asked for more.")
+    stopped = youth.get(PAGE).get_data(as_text=True)
+    assert "A text cannot carry these characters: 🚌" in stopped

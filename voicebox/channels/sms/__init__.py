@@ -13,7 +13,7 @@ from voicebox.bot.messages import OutboundMessage
 from voicebox.bot.report_back import SentText
 from voicebox.channels.base import Fit
 from voicebox.channels.sms import webhook
-from voicebox.channels.sms.gsm7 import SEGMENT_LENGTH, gsm7_length, non_gsm7
+from voicebox.channels.sms.gsm7 import SEGMENT_LENGTH, gsm7_length, lost_in_gsm7, non_gsm7
 from voicebox.channels.sms.packing import render_segments
 from voicebox.channels.sms.sender import CHANNEL, TwilioSender, build_sender, outbound_body
 from voicebox.channels.sms.settings import SmsSettings
@@ -67,7 +67,7 @@ class SmsChannel:
             text = message.as_text()
             body = outbound_body(message)
             problem = ""
-            if bad := non_gsm7(text):
+            if bad := lost_in_gsm7(text):  # curly quotes and the like go as ' and "
                 problem = f"A text cannot carry these characters: {bad}"
             elif gsm7_length(body) > SEGMENT_LENGTH:
                 problem = (

@@ -31,6 +31,12 @@ def non_gsm7(text: str) -> str:
     return "".join(seen)
 
 
+def lost_in_gsm7(text: str) -> str:
+    """The characters `to_gsm7` cannot carry even as a look-alike (they become ? or go),
+    each once, in order: curly quotes, dashes and accents are not lost."""
+    return "".join(ch for ch in non_gsm7(text) if _gsm7_char(ch) in ("?", ""))
+
+
 CONCATENATED_SEGMENT = 153  # GSM-7 septets per part of a multi-part SMS
 
 _GSM7 = _BASIC | _EXTENDED
