@@ -106,6 +106,7 @@ def _blockers(boxes: list[ThemeBox], texts: list[tuple[str, list[SentText]]]) ->
     for name, sent in texts:
         found.extend(
             f"{CHANNEL_NAMES.get(name, name)}, message {n}: {t.problem}"
+            + (" The check-in's title is in this one: a shorter title helps." if n == 1 else "")
             for n, t in enumerate(sent, 1)
             if t.problem
         )
