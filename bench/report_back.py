@@ -3,6 +3,7 @@
     python bench/report_back.py                     # 100,000 people, 20,000 messages sent
     python bench/report_back.py --people 20000 --messages 5000 --seconds 30
     python bench/report_back.py --quick             # a smoke run (tests/test_bench_report_back.py)
+    python bench/report_back.py --queue-only --postgres   # queue on a throwaway PostgreSQL
 
 1. Builds a SQLite database (a file in a temp folder, upgraded by Alembic, as `voicebox
    serve` uses it) with --people young people who took part in one check-in and said yes
@@ -41,7 +42,7 @@ import time
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from served import postgres_url  # noqa: E402 - beside this file
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from tests.channels.sms_harness import (  # noqa: E402
@@ -416,14 +418,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     parser.add_argument("--queue-only", action="store_true", help="stop after queueing")
     parser.add_argument("--profile", action="store_true", help="cProfile the first press")
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="on PostgreSQL: an empty database, or a throwaway server when no URL is given",
+    )
     args = parser.parse_args()
     if args.quick:
         args.people, args.messages, args.seconds, args.limit_seconds = 2_000, 1_000, 2.0, 2.0
         args.chat_seconds = 3.0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     print(f"{platform.python_version()} on {os.cpu_count()} CPUs, {args.people:,} people")
-    with tempfile.TemporaryDirectory(prefix="voicebox-bench-") as folder:
-        database = Database(f"sqlite:///{Path(folder) / 'voicebox.db'}")
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="voicebox-bench-"))
+        url = f"sqlite:///{Path(folder) / 'voicebox.db'}"
+        if args.postgres is not None:
+            url = stack.enter_context(postgres_url(args.postgres))
+        database = Database(url)
         try:
             database.upgrade()
             start = time.perf_counter()

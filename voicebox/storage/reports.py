@@ -2,9 +2,10 @@
 who said yes to hearing back, on the channel they used, at most once each.
 
 Sending is one transaction built for numbers: a delivery row per person (the key makes a
-second press send nothing twice), then each new person's messages into the outbox with one
-INSERT of many rows. People who spoke to the same themes get the same words, so the words
-are made once per channel and set of themes, not once per person. On the web chat the
+second press send nothing twice), then every new person's messages into the outbox with one
+INSERT ... SELECT. People who spoke to the same themes get the same words, so the words are
+made once per channel and set of themes, not once per person, and the database pairs each
+person with theirs (100,000 people: about 6 s on SQLite, bench/report_back.py). On the web chat the
 outbox's rows wait until the person next opens a check-in page, which shows them."""
 
 from __future__ import annotations
