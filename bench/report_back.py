@@ -71,6 +71,7 @@ from voicebox.channels.telegram.sender import TelegramSender  # noqa: E402
 from voicebox.channels.telegram.settings import PERSON_RATE, TelegramSettings  # noqa: E402
 from voicebox.flows.loader import load_builtin_flows  # noqa: E402
 from voicebox.storage import outbox  # noqa: E402
+from voicebox.storage.addresses import unlock  # noqa: E402
 from voicebox.storage.consultations import DEMO_FLOW_ID, create_consultation  # noqa: E402
 from voicebox.storage.database import Database  # noqa: E402
 from voicebox.storage.dispatcher import Dispatchers, Sender  # noqa: E402
@@ -104,6 +105,7 @@ FAST = 1e9  # "no limit": a rate no provider reaches
 CHUNK = 10_000  # rows a bulk insert
 EXTRA_CHATS = 10  # Telegram chats given more messages in the limits run
 EXTRA_EACH = 5
+SECRET = b"bench-report-back-secret-key-0123456789"  # seals the people's addresses
 
 
 def channel_of(n: int) -> str:
@@ -139,6 +141,7 @@ def build(database: Database, people: int) -> tuple[int, int]:
     said_no, stopped = people // 20, people // 100
     everyone = people + said_no + stopped
     now = utcnow()
+    seal = unlock(database, SECRET)  # as the store does: addresses are kept sealed
 
     def participants() -> Iterator[dict[str, Any]]:
         for n in range(everyone):
@@ -148,7 +151,7 @@ def build(database: Database, people: int) -> tuple[int, int]:
                 "channel": channel,
                 "key_hash": f"{n:064x}",
                 "pseudonym": f"Bench-{n:07d}",
-                "address": address_of(n, channel),
+                "address": seal.seal(address_of(n, channel), f"{n:064x}"),
                 "opted_out": n >= people + said_no,
                 "report_back": not (people <= n < people + said_no),
                 "unreachable": False,
@@ -165,6 +168,7 @@ def build(database: Database, people: int) -> tuple[int, int]:
                 "channel": channel_of(n),
                 "step": "end",
                 "consent": "given",
+                "report_back": not (people <= n < people + said_no),  # their answer here
                 "flagged": False,
                 "state": {},
                 "started_at": now,
@@ -368,7 +372,9 @@ def one_chat(
                         "channel": "telegram",
                         "key_hash": f"{n:064x}",
                         "pseudonym": f"Chat-{n:03d}",
-                        "address": address_of(n, "telegram"),
+                        "address": unlock(database, SECRET).seal(
+                            address_of(n, "telegram"), f"{n:064x}"
+                        ),
                         "opted_out": False,
                         "report_back": True,
                         "unreachable": False,

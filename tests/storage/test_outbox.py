@@ -201,3 +201,37 @@ def test_alerts_to_workers_go_beside_messages_to_young_people(store):
     assert "https://v.example/workers/flags/7" in email.sent[0][1].text
     with store.database.transaction() as conn:  # no way to alert: nothing waits
         assert queue_flag_alert(conn, AlertRoutes(), 8, None, utcnow()) == 0
+
+
+def test_a_reply_goes_before_a_report_backs_backlog(store):
+    """50 report-back messages queued first, then one reply: the reply goes first, and a
+    channel's thread claims only its own rows."""
+    _queue(store)  # the person, with one live message already
+    with store.database.engine.begin() as conn:
+        person = conn.scalar(select(Participant.id))
+        backlog = [OutboundMessage(f"Report {n}", purpose="report") for n in range(50)]
+        earlier = utcnow() - timedelta(minutes=5)  # due long before the reply
+        for message in backlog:
+            conn.execute(
+                OutboxMessage.__table__.insert(),
+                {
+                    "channel": "sms",
+                    "participant_id": person,
+                    "report_id": 1,
+                    "body": outbox.message_to_json(message),
+                    "purpose": "report",
+                    "status": "queued",
+                    "attempts": 0,
+                    "next_attempt_at": earlier,
+                    "created_at": earlier,
+                },
+            )
+        outbox.enqueue(conn, person, "telegram", [MESSAGE])  # another channel's: not sms's
+    sender = RecordingSender()
+    dispatcher = Dispatcher(store.database, {"sms": sender})
+    total = dispatcher.run_once()
+    while (more := dispatcher.run_once()) > 0:  # a run sends at most a batch
+        total += more
+    assert total == 51  # its own 51; the Telegram one waits for its own thread
+    assert sender.sent[0] == ("sms:+447700900123", MESSAGE)  # the reply, though queued last
+    assert [m.text for _, m in sender.sent[1:]] == [f"Report {n}" for n in range(50)]

@@ -17,7 +17,13 @@ from sqlalchemy import and_, bindparam, false, func, select, text, update
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.addresses import UNREADABLE, UnreadableAddress
 from voicebox.storage.database import UNAVAILABLE, Database
-from voicebox.storage.models import PENDING, OutboxMessage, Participant, table
+from voicebox.storage.models import (
+    PENDING_BULK,
+    PENDING_LIVE,
+    OutboxMessage,
+    Participant,
+    table,
+)
 from voicebox.storage.outbox import STOPPED, message_from_json
 from voicebox.storage.rate_limits import forget_idle, free_at, hold, take_slot
 
@@ -25,7 +31,6 @@ log = logging.getLogger(__name__)
 
 _outbox = table(OutboxMessage)
 _participants = table(Participant)
-_PENDING = text(f"outbox.{PENDING}")  # the words of ix_outbox_pending's condition, so it is used
 _MINE = _outbox.c.channel.in_(bindparam("channels", expanding=True))
 _DUE_BY = _outbox.c.next_attempt_at <= bindparam("now")
 # Built once, as the store's statements are: building a statement costs more than running it.
@@ -35,14 +40,22 @@ _LAPSED = (
     .limit(1)
     .with_for_update(skip_locked=True)
 )
-_NEXT_DUE = (
-    select(_outbox.c.id)
-    .with_hint(_outbox, "INDEXED BY ix_outbox_pending", "sqlite")
-    .where(_PENDING, _DUE_BY, _MINE)
-    .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
+
+
+def _next_due(kind: str, condition: str) -> Any:
+    """The next due row of these channels by one of the per-channel pending indexes."""
+    return (
+        select(_outbox.c.id)
+        .with_hint(_outbox, f"INDEXED BY ix_outbox_pending_{kind}", "sqlite")
+        .where(text(f"outbox.{condition}".replace("report_id", "outbox.report_id")), _DUE_BY, _MINE)
+        .order_by(_outbox.c.next_attempt_at, _outbox.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+# Replies, notices and alerts first; a report-back's messages when none is due.
+_NEXT_DUE = (_next_due("live", PENDING_LIVE), _next_due("bulk", PENDING_BULK))
 _CLAIMED_ROW = (
     select(
         _outbox.c.id,
@@ -282,7 +295,10 @@ class Dispatcher:
             if found is None:
                 # The next row by the pending index alone (no join, nothing but its id), so
                 # no pending row is read or sorted; then that one row, whole.
-                found = conn.execute(_NEXT_DUE, mine).scalar()
+                for next_due in _NEXT_DUE:
+                    found = conn.execute(next_due, mine).scalar()
+                    if found is not None:
+                        break
             if found is None:
                 return None
             row = conn.execute(_CLAIMED_ROW, {"id": found}).one_or_none()

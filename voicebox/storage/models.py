@@ -265,6 +265,8 @@ class DatabaseFact(Base):
 
 
 PENDING = "status IN ('queued', 'sending')"  # outbox rows the dispatcher may claim
+PENDING_LIVE = f"{PENDING} AND report_id IS NULL"  # replies, notices and alerts
+PENDING_BULK = f"{PENDING} AND report_id IS NOT NULL"  # a report-back's messages
 
 
 class OutboxMessage(Base):
@@ -283,6 +285,25 @@ class OutboxMessage(Base):
         ),
         # A person's newest message (which of our messages a pressed button was on).
         Index("ix_outbox_participant", "participant_id", "id"),
+        # What a channel's outbox thread claims next: its own rows only, so it never steps
+        # over another channel's; replies and alerts (live) before report-backs (bulk), so a
+        # young person's reply never waits behind 100,000 report-back messages.
+        Index(
+            "ix_outbox_pending_live",
+            "channel",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text(PENDING_LIVE),
+            sqlite_where=text(PENDING_LIVE),
+        ),
+        Index(
+            "ix_outbox_pending_bulk",
+            "channel",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text(PENDING_BULK),
+            sqlite_where=text(PENDING_BULK),
+        ),
         # A report-back's messages, counted by what became of them.
         Index(
             "ix_outbox_report",

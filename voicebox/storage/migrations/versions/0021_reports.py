@@ -108,6 +108,16 @@ def upgrade() -> None:
         "FROM participants WHERE participants.id = conversations.participant_id) "
         "WHERE consent = 'given' AND ended_at IS NOT NULL"
     )
+    pending = "status IN ('queued', 'sending')"
+    for name, report in (("live", "IS NULL"), ("bulk", "IS NOT NULL")):
+        where = sa.text(f"{pending} AND report_id {report}")
+        op.create_index(
+            f"ix_outbox_pending_{name}",
+            "outbox",
+            ["channel", "next_attempt_at", "id"],
+            postgresql_where=where,
+            sqlite_where=where,
+        )
     op.create_index(
         "ix_outbox_report",
         "outbox",
@@ -120,6 +130,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop them."""
     op.drop_index("ix_outbox_report", table_name="outbox")
+    op.drop_index("ix_outbox_pending_bulk", table_name="outbox")
+    op.drop_index("ix_outbox_pending_live", table_name="outbox")
     # Not batch mode: on SQLite that copies the table.
     op.drop_column("outbox", "report_id")
     op.drop_column("conversations", "report_back")
