@@ -124,6 +124,7 @@ def test_every_web_chat_response_says_no_store(web_app, visitor):
     check(client.get("/about"), "web.about")
     check(client.get("/who-sees-my-answers"), "web.who_sees")
     check(client.get("/away"), "web.away")
+    check(client.get("/you-said-we-did/DEMO"), "web.report")  # found nothing: not opened
     check(client.get("/c/DEMO"), "web.chat_page")  # hidden after Exit this page
     check(client.post("/c/DEMO/show", data={"token": token}), "web.show")
     check(client.post("/forget", data={"token": token}), "web.forget")
