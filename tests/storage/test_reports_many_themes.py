@@ -13,6 +13,7 @@ from voicebox.bot.messages import InboundMessage
 from voicebox.bot.report_back import ReportItem, item_text
 from voicebox.storage.consultations import get_consultation
 from voicebox.storage.models import Answer, OutboxMessage, Participant
+from voicebox.storage.pseudonyms import address_key
 from voicebox.storage.reports import MASK_THEMES, save_report, send_report_back
 from voicebox.storage.themes import create_theme, tag_answers
 
@@ -25,13 +26,15 @@ def _take_part(engine, address: str, good: str) -> None:
         engine.handle(InboundMessage("sms", address, said, message_id=f"m{next(_ids)}"))
 
 
-def _texts(database, address: str) -> list[str]:
+def _texts(engine, address: str) -> list[str]:
+    database = engine.store.database
+    key = address_key(engine.store.secret, "sms", address)  # addresses are kept sealed
     with database.reading() as conn:
         return list(
             conn.scalars(
                 select(OutboxMessage.body)
                 .join(Participant, Participant.id == OutboxMessage.participant_id)
-                .where(Participant.address == address, OutboxMessage.report_id.is_not(None))
+                .where(Participant.key_hash == key, OutboxMessage.report_id.is_not(None))
                 .order_by(OutboxMessage.id)
             )
         )
@@ -58,8 +61,8 @@ def test_the_last_theme_comes_first_for_whoever_spoke_to_it(engine, count):
     sent = send_report_back(database, demo.id, "Our check-in")
 
     assert (sent.people, sent.messages) == (2, 2 * (count + 2))
-    spoke = [body["text"] for body in _texts(database, "sms:+447700900011")]
-    other = [body["text"] for body in _texts(database, "sms:+447700900012")]
+    spoke = [body["text"] for body in _texts(engine, "sms:+447700900011")]
+    other = [body["text"] for body in _texts(engine, "sms:+447700900012")]
     assert spoke[1:3] == [item_text(items[0]), item_text(items[-1])]
     assert spoke[3:-1] == [item_text(i) for i in items[1:-1]]
     assert other[1:-1] == [item_text(i) for i in items]

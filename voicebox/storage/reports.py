@@ -196,57 +196,54 @@ def save_report(
 
 
 def _took_part(consultation_id: int) -> Any:
-    """Each person who said yes to this check-in's consent, once, with `wants`: whether
-    their latest answer to hearing back in this check-in was yes."""
+    """Everyone who said yes to this check-in's consent (a person may appear twice)."""
     conversations = table(Conversation)
-    answered = (
-        select(conversations.c.participant_id, func.max(conversations.c.id).label("last_id"))
-        .where(
-            conversations.c.consultation_id == consultation_id,
-            conversations.c.consent == "given",
-            conversations.c.report_back.is_not(None),
-        )
-        .group_by(conversations.c.participant_id)
-        .subquery()
+    return select(conversations.c.participant_id).where(
+        conversations.c.consultation_id == consultation_id, conversations.c.consent == "given"
     )
-    latest = conversations.alias("latest")
-    took = (
-        select(conversations.c.participant_id)
+
+
+def _want_to_hear(consultation_id: int) -> Any:
+    """Each person whose latest answer to hearing back in this check-in was yes, once.
+
+    Their yes, with no later answer of theirs in this check-in (found by the index on the
+    person and conversation): a no in a second run, or in another check-in, wins or
+    stays out as it should."""
+    conversations = table(Conversation)
+    later = conversations.alias("later")
+    return select(conversations.c.participant_id).where(
+        conversations.c.consultation_id == consultation_id,
+        conversations.c.consent == "given",
+        conversations.c.report_back.is_(True),
+        ~select(later.c.id)
         .where(
-            conversations.c.consultation_id == consultation_id, conversations.c.consent == "given"
+            later.c.participant_id == conversations.c.participant_id,
+            later.c.id > conversations.c.id,
+            later.c.consultation_id == consultation_id,
+            later.c.report_back.is_not(None),
         )
-        .distinct()
-        .subquery()
-    )
-    return (
-        select(
-            took.c.participant_id,
-            func.coalesce(latest.c.report_back, False).label("wants"),
-        )
-        .outerjoin(answered, answered.c.participant_id == took.c.participant_id)
-        .outerjoin(latest, latest.c.id == answered.c.last_id)
-        .subquery()
+        .exists(),
     )
 
 
 def reach(conn: Connection, consultation_id: int) -> Reach:
     """Who a report-back would go to now, by channel, and who it would not."""
     participants = table(Participant)
-    took = _took_part(consultation_id)
+    wants = participants.c.id.in_(_want_to_hear(consultation_id))
     rows = conn.execute(
         select(
             participants.c.channel,
-            took.c.wants,
+            wants.label("wants"),
             (participants.c.opted_out | participants.c.unreachable).label("blocked"),
             func.count(),
         )
-        .join(took, took.c.participant_id == participants.c.id)
-        .group_by(participants.c.channel, took.c.wants, "blocked")
+        .where(participants.c.id.in_(_took_part(consultation_id)))
+        .group_by(participants.c.channel, "wants", "blocked")
     )
     by_channel: Counter[str] = Counter()
     stopped = said_no = 0
-    for channel, wants, blocked, number in rows:
-        if not wants:
+    for channel, wanted, blocked, number in rows:
+        if not wanted:
             said_no += number
         elif blocked:
             stopped += number
@@ -274,21 +271,16 @@ def send_report_back(
         report = read_report(conn, consultation_id)
         if report is None or not report.items:
             raise ReportProblem("Write what you did about at least one theme first.")
-        took = _took_part(consultation_id)
-        wanted = (
-            select(
-                literal(report.id),
-                participants.c.id,
-                participants.c.channel,
-                literal("new"),
-                literal(now, type_=deliveries.c.created_at.type),
-            )
-            .join(took, took.c.participant_id == participants.c.id)
-            .where(
-                took.c.wants.is_(True),
-                participants.c.opted_out.is_(False),
-                participants.c.unreachable.is_(False),
-            )
+        wanted = select(
+            literal(report.id),
+            participants.c.id,
+            participants.c.channel,
+            literal("new"),
+            literal(now, type_=deliveries.c.created_at.type),
+        ).where(
+            participants.c.id.in_(_want_to_hear(consultation_id)),
+            participants.c.opted_out.is_(False),
+            participants.c.unreachable.is_(False),
         )
         conn.execute(
             insert_ignoring(deliveries, db.dialect).from_select(
