@@ -69,7 +69,7 @@ def poster(code: str) -> ResponseReturnValue:
     return _share_page("workers/poster.html", code)
 
 
-def _topics(flow_id: str) -> list[tuple[str, str]]:
+def flow_topics(flow_id: str) -> list[tuple[str, str]]:
     """The parts of life a flow asks about (key and words), from the flow, not the answers:
     reading them from a million answers would cost more than the whole page."""
     flow = auth.services().engine.flows.get(flow_id)
@@ -94,7 +94,7 @@ def conversations(code: str) -> ResponseReturnValue:
     form = ConversationFilterForm(request.args)
     form.topic.choices = [
         SelectChoice("", "Any topic"),
-        *(SelectChoice(key, words) for key, words in _topics(found.flow_id)),
+        *(SelectChoice(key, words) for key, words in flow_topics(found.flow_id)),
     ]
     form.channel.choices = [
         SelectChoice("", "Any channel"),
@@ -168,6 +168,7 @@ def _conversation_page(conversation_id: int, revealed: bool) -> ResponseReturnVa
         record(services.database, account.id, VIEWED_CONVERSATION, found.code, str(found.id))
     with services.database.reading() as conn:
         lines = read_transcript(conn, conversation_id)
+        told = report_back_in_conversation(conn, conversation_id)
     flow = services.engine.flows.get(found.flow_id)
     bubbles = []
     hidden = False
@@ -189,8 +190,6 @@ def _conversation_page(conversation_id: int, revealed: bool) -> ResponseReturnVa
                 "at": line.created_at,
             }
         )
-    with services.database.reading() as conn:
-        told = report_back_in_conversation(conn, conversation_id)
     if told:  # merged by time; sorting is stable, so the transcript's own order is kept
         bubbles += [
             {"who": "voicebox", "text": text, "chosen": "", "purpose": "report", "at": at}

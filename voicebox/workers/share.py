@@ -13,16 +13,19 @@ from flask import current_app, request
 QR_SCALE = {"svg": 10, "png": 12}  # module size: big enough to print and to scan from afar
 
 
+def _root(public_url: str | None) -> str:
+    """VOICEBOX_PUBLIC_URL, else this request's own host, with no trailing slash."""
+    return (public_url or request.host_url).rstrip("/")
+
+
 def join_link(code: str, public_url: str | None) -> str:
-    """The address young people open: VOICEBOX_PUBLIC_URL, else this request's own host."""
-    root = (public_url or request.host_url).rstrip("/")
-    return f"{root}/c/{code}"
+    """The address young people open."""
+    return f"{_root(public_url)}/c/{code}"
 
 
 def report_link(code: str, public_url: str | None) -> str:
     """The address of a check-in's public "You said, we did" page."""
-    root = (public_url or request.host_url).rstrip("/")
-    return f"{root}/you-said-we-did/{code}"
+    return f"{_root(public_url)}/you-said-we-did/{code}"
 
 
 def _qr(link: str) -> segno.QRCode:

@@ -33,7 +33,7 @@ from voicebox.storage.themes import (
     untag_answers,
 )
 from voicebox.workers import auth
-from voicebox.workers.checkin_pages import _topics
+from voicebox.workers.checkin_pages import flow_topics
 from voicebox.workers.forms import (
     AnswerFilterForm,
     CheckinStatusForm,
@@ -90,7 +90,7 @@ def _page(
     themes = _themes(found)
     form = AnswerFilterForm(request.args)
     form.topic.choices = [SelectChoice("", "Any part of life")] + [
-        SelectChoice(key, words) for key, words in _topics(found.flow_id)
+        SelectChoice(key, words) for key, words in flow_topics(found.flow_id)
     ]
     form.theme.choices = [
         SelectChoice("", "Any theme, or none"),
