@@ -19,6 +19,7 @@ from voicebox.channels.telegram import TelegramChannel
 from voicebox.channels.telegram.settings import TelegramSettings
 from voicebox.settings import Settings
 from voicebox.storage.dispatcher import Backoff, Dispatchers
+from voicebox.storage.models import OutboxMessage
 
 TELEGRAM_SECRET = "test-telegram-webhook-secret_0123456789"
 SECRET_KEY = "test-secret-key-for-telegram-0123456789abcdef"
@@ -79,6 +80,12 @@ class TelegramApp:
         self.channel.api().close()
         self.services.database.dispose()
 
+    def nothing_in_flight(self) -> bool:
+        """Whether no outbox message is being sent right now (claimed, not yet finished)."""
+        with self.services.database.reading() as conn:
+            sending = select(func.count()).where(OutboxMessage.status == "sending")
+            return not conn.scalar(sending)
+
     # -- the webhook ---------------------------------------------------------------------
 
     def post(self, update: dict[str, Any] | bytes, secret: str | None = TELEGRAM_SECRET) -> Any:
@@ -114,8 +121,11 @@ class Person:
         return found[-1]
 
     def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[ShownMessage]:
-        """Wait until the chat holds `count` messages from the bot."""
+        """Wait until the chat holds `count` messages from the bot, and the outbox has
+        marked them sent: a message shows at the fake a moment before that, and a press
+        in that moment would be read against the message before it."""
         self.fake.wait_for(lambda: len(self.shown()) >= count, timeout=timeout)
+        self.fake.wait_for(self.app.nothing_in_flight, timeout=timeout)
         return self.shown()
 
     def send(self, text: str, wait: bool = True) -> Any:
