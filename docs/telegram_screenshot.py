@@ -58,12 +58,10 @@ class Reader(Person):
         newest = str(self.newest().message_id)
         services = self.app.services
         deadline = time.monotonic() + timeout
+        address = f"telegram:{self.chat_id}"
         while (
-            reach.newest_sent_to(
-                services.database, services.secret, "telegram", f"telegram:{self.chat_id}"
-            )
-            != newest
-        ):
+            reach.newest_sent_to(services.database, services.secret, "telegram", address) or ("",)
+        )[0] != newest:
             if time.monotonic() > deadline:
                 raise TimeoutError("the bot did not note its message")
             time.sleep(0.02)

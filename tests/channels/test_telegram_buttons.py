@@ -165,6 +165,42 @@ def test_typed_numbers_and_words_still_answer_a_question_with_buttons(telegram, 
     assert "What is good about home?" in person.newest().text
 
 
+def test_a_typed_answer_takes_the_buttons_off_the_question_it_answered(telegram, person):
+    """Typing instead of pressing: the old question loses its buttons, as a press does,
+    so only the newest message has buttons, whatever was sent (a sticker too)."""
+
+    def only_the_newest_has_buttons() -> bool:
+        *older, newest = person.shown()
+        return all(_no_buttons(m) for m in older) and not _no_buttons(newest)
+
+    person.send("/start DEMO")
+    consent = person.newest()
+    person.send("yes")
+    person.closed(consent.message_id)
+    topic = person.newest()
+    assert telegram.post(updates.sticker(CHAT)).status_code == 200
+    person.wait_for_messages(len(person.shown()) + 1)
+    person.closed(topic.message_id)
+    telegram.fake.wait_for(only_the_newest_has_buttons)
+    topic = person.newest()
+    person.send("2")  # Home, by its number
+    person.closed(topic.message_id)
+    feeling = person.newest()
+    assert person.buttons(feeling) and feeling.text.endswith("How do you feel about home?")
+    edits = len(telegram.fake.calls("editMessageReplyMarkup"))
+    person.send("good")
+    person.closed(feeling.message_id)
+    assert len(telegram.fake.calls("editMessageReplyMarkup")) == edits + 1
+    person.send("My room is quiet")
+    person.send("My brother is loud")
+    person.send("A lock on the door")
+    telegram.fake.wait_for(only_the_newest_has_buttons)
+    person.send("STOP")
+    stopped = person.newest()
+    assert _no_buttons(stopped)
+    assert all(_no_buttons(message) for message in person.shown())
+
+
 def test_another_person_is_not_held_up_by_one_who_presses_fast(tmp_path, fake_bot_api):
     """Replies to one chat go at most about one a second; another chat is not delayed."""
     telegram = TelegramApp(tmp_path, fake_bot_api, person_rate=PERSON_RATE)

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from tests.channels import telegram_updates as updates
 from tests.channels.telegram_app import Person, TelegramApp
 from voicebox.bot import replies
+from voicebox.storage.consultations import close_consultation, create_consultation
 from voicebox.storage.models import (
     Answer,
     Conversation,
@@ -142,18 +143,36 @@ def test_a_deep_link_after_stop_starts_again(telegram):
     assert "Which part of your life" in person.newest().text
 
 
-def test_a_deep_link_to_another_check_in_after_stop_goes_there(telegram):
-    """/start CORNER after STOP in DEMO: back, then moved to CORNER's first question."""
-    person = Person(telegram, 820_000_304)
+@pytest.mark.parametrize("answered", [False, True], ids=["at consent", "part-way"])
+def test_a_deep_link_to_another_check_in_after_stop_goes_there(telegram, answered):
+    """/start CORNER after STOP in DEMO: one message, CORNER's first question (DEMO's
+    question is not asked again), as on CORNER's own web page."""
+    person = Person(telegram, 820_000_304 + answered)
     person.send("/start DEMO")
+    if answered:
+        person.press("Yes")
     person.send("/stop")
     person.send("/start CORNER")
-    person.wait_for_messages(4)
     said = settled_texts(person)
-    assert len(said) == 4 and said[2].startswith(replies.WELCOME_BACK)
-    assert "CORNER" in said[3] and "how things are going" in said[3]
+    assert len(said) == 3 + answered  # one message, not two
+    assert "how things are going" in said[-1] and "where you were" not in said[-1]
     person.press("Yes")
-    assert conversations(telegram) == [("consent", "pending"), ("welcome_well", "given")]
+    assert conversations(telegram)[-1] == ("welcome_well", "given")
+
+
+def test_a_deep_link_to_a_closed_check_in_after_stop_goes_back_where_they_were(telegram):
+    """/start OLD after STOP, where OLD has closed: back in DEMO, in one message."""
+    flow = telegram.services.engine.flows["tops_and_pants"]
+    database = telegram.services.database
+    create_consultation(database, "OLDONE", flow.id, flow.version, "Closed")
+    close_consultation(database, "OLDONE")
+    person = Person(telegram, 820_000_307)
+    person.send("/start DEMO")
+    person.send("/stop")
+    person.send("/start OLDONE")
+    said = settled_texts(person)
+    assert len(said) == 3 and said[2].startswith(replies.WELCOME_BACK)
+    assert person.button("Yes")  # DEMO's consent question again
 
 
 def test_a_deep_link_before_any_stop_moves_to_that_check_in(telegram):
@@ -205,7 +224,8 @@ GROUP_OPENERS = [
 def test_a_group_gets_one_link_and_is_never_asked_anything(telegram, label, build, link):
     """The bot added, or a command, in a group: one message, a link to talk privately (to
     the check-in when a code was given); then nothing more that day, whatever is said;
-    no person, conversation or answer kept; only a keyed hash of the group in notices."""
+    no person, conversation or answer kept; only a keyed hash of the group in notices,
+    and the outbox forgets the group's chat id once the message is sent."""
     group = -1_000_820_100_001 - GROUP_OPENERS.index((label, build, link))
     assert telegram.post(build(group)).status_code == 200
     telegram.fake.wait_for(lambda: group_sends(telegram, group))
@@ -229,6 +249,10 @@ def test_a_group_gets_one_link_and_is_never_asked_anything(telegram, label, buil
         (key,) = conn.execute(select(Notice.key_hash)).scalars().all()
     assert str(group) not in key and str(-group) not in key
     assert len(key) == 64 and int(key, 16) >= 0
+    telegram.fake.wait_for(telegram.nothing_in_flight)
+    with telegram.services.database.reading() as conn:
+        kept = conn.execute(select(OutboxMessage.status, OutboxMessage.address)).all()
+    assert [tuple(row) for row in kept] == [("sent", None)]  # the chat id went once it was sent
 
 
 def test_plain_talk_in_a_group_gets_nothing(telegram):

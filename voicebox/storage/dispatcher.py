@@ -66,6 +66,7 @@ _CLAIMED_ROW = (
         _outbox.c.in_doubt,
         _outbox.c.created_at,
         _outbox.c.participant_id,
+        _outbox.c.purpose,
         # An alert to a worker (or a group's notice) has its own address and no young
         # person; a young person's is kept sealed on their row (storage/addresses.py).
         _outbox.c.address,
@@ -239,6 +240,9 @@ class Claim:
     in_doubt: bool  # an earlier send may have reached the provider
     created_at: datetime
     wait: float  # seconds until the provider's rate limit lets it go
+    # A group's notice: its chat id is kept only until it is done (then just its hash,
+    # in notices); a worker's alert keeps its address, to show who was told.
+    forget_address: bool = False
 
 
 class Dispatcher:
@@ -352,6 +356,7 @@ class Dispatcher:
             in_doubt=in_doubt,
             created_at=row.created_at,
             wait=wait,
+            forget_address=row.purpose == "notice" and row.participant_id is None,
         )
 
     def _address(self, row: Any) -> tuple[str | None, str | None]:
@@ -500,6 +505,8 @@ class Dispatcher:
             values["sent_at"] = sent_at
         if status == "sent":
             values["in_doubt"] = False
+        if claim.forget_address:
+            values["address"] = None
         with self.database.transaction() as conn:
             done = conn.execute(update(_outbox).where(self._still_mine(claim)).values(**values))
         if not done.rowcount:

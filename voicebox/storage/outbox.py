@@ -133,7 +133,7 @@ def cancel(database: Database, participant_id: int, reason: str) -> int:
 
 
 _NEWEST_SENT = (
-    select(_outbox.c.provider_id)
+    select(_outbox.c.provider_id, _outbox.c.body)
     .where(
         _outbox.c.participant_id == bindparam("participant_id"),
         _outbox.c.channel == bindparam("channel"),
@@ -148,6 +148,16 @@ def newest_sent(conn: Connection, participant_id: int, channel: str) -> str | No
     """The provider's id of the newest message sent to a person on a channel, if any."""
     found = conn.execute(_NEWEST_SENT, {"participant_id": participant_id, "channel": channel})
     return found.scalar()
+
+
+def newest_sent_message(
+    conn: Connection, participant_id: int, channel: str
+) -> tuple[str, OutboundMessage] | None:
+    """The newest message sent to a person on a channel, with the provider's id for it."""
+    found = conn.execute(
+        _NEWEST_SENT, {"participant_id": participant_id, "channel": channel}
+    ).first()
+    return None if found is None else (found.provider_id, message_from_json(found.body))
 
 
 def older_than(provider_id: str, newest: str | None) -> bool:

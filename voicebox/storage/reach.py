@@ -34,12 +34,14 @@ def mark_unreachable(database: Database, secret: bytes, channel: str, address: s
     return True
 
 
-def newest_sent_to(database: Database, secret: bytes, channel: str, address: str) -> str | None:
-    """The provider's id of the newest message sent to this person, if any (a read only)."""
+def newest_sent_to(
+    database: Database, secret: bytes, channel: str, address: str
+) -> tuple[str, OutboundMessage] | None:
+    """The newest message sent to this person, with the provider's id, if any (a read)."""
     key = address_key(secret, channel, address)
     with database.reading() as conn:
         found = conn.execute(_PERSON_BY_KEY, {"key": key}).scalar()
-        return None if found is None else outbox.newest_sent(conn, found, channel)
+        return None if found is None else outbox.newest_sent_message(conn, found, channel)
 
 
 def tell_if_waiting(

@@ -23,13 +23,16 @@ from voicebox.channels.telegram.bot_api import BotApi
 from voicebox.channels.telegram.render import (
     answered_line,
     answered_text,
+    has_buttons,
     ticked_keys,
     toggled,
 )
 from voicebox.channels.telegram.sender import CHANNEL
 from voicebox.channels.text import clean_text
 from voicebox.storage import notices, reach
+from voicebox.storage.consultations import get_consultation
 from voicebox.storage.outbox import older_than
+from voicebox.storage.schedule import OPEN
 from voicebox.storage.services import Services
 
 log = logging.getLogger(__name__)
@@ -76,6 +79,17 @@ def join_code(words: str) -> str | None:
     return code if code and JOIN_CODE.match(code) else None
 
 
+def _passes(sent: tuple[str, OutboundMessage], result: TurnResult) -> bool:
+    """True when a typed message leaves the buttons of this message (Telegram's id, and
+    what it said) with nothing to do: new buttons come, or no question is open any more."""
+    telegram_id, question = sent
+    if not telegram_id.isdecimal() or not has_buttons(question):
+        return False
+    if result.ended or result.opted_out:
+        return True
+    return any(has_buttons(reply) for reply in result.replies)
+
+
 def address_of(chat: Chat) -> str:
     """The person's address: the chat's id, which is theirs alone in a private chat."""
     return f"{CHANNEL}:{chat.id}"
@@ -120,14 +134,16 @@ class UpdateHandler:
         command = read_command(typed) if message.text is not None else None
         text = engine_text(command) if command is not None else typed
         address = address_of(message.chat)
+        # Read first: the question they were looking at, before the replies to this go.
+        before = self._newest(address)
         result = self._engine(address, str(update.update_id), text, has_media=has_media)
+        if before is not None and not result.duplicate and _passes(before, result):
+            self._take_off_buttons(message.chat.id, int(before[0]))
         if command is not None and command.name == "start" and result.opted_out:
-            # A deep link after STOP: tapping it is asking to start again.
-            back = self._engine(address, f"{update.update_id}:start", "START")
-            here = back.consultation.code if back.consultation and back.question else None
-            if command.argument and join_code(command.argument) != here:
-                # Not the check-in they are back in (START asked its question already).
-                self._engine(address, f"{update.update_id}:join", command.argument)
+            # A deep link after STOP: tapping it is asking to start again, in one message
+            # (back where they were, or straight into the check-in the link names).
+            code = self._open_code(command.argument)
+            self._engine(address, f"{update.update_id}:start", "START", consultation=code)
         self.services.bell.ring(CHANNEL)
 
     def _engine(
@@ -138,6 +154,7 @@ class UpdateHandler:
         payload: str | None = None,
         pressed_on: str | None = None,
         has_media: bool = False,
+        consultation: str | None = None,
     ) -> TurnResult:
         return self.services.engine.handle(
             InboundMessage(
@@ -149,8 +166,17 @@ class UpdateHandler:
                 has_media=has_media,
                 buttons=True,
                 pressed_on=pressed_on,
+                consultation=consultation,
             )
         )
+
+    def _open_code(self, words: str) -> str | None:
+        """The code in a deep link, when it names a check-in open now (else START alone)."""
+        code = join_code(words)
+        if code is None:
+            return None
+        found = get_consultation(self.services.database, code)
+        return code if found is not None and found.status == OPEN else None
 
     def _edited(self, update: Update, message: Message) -> None:
         if message.chat.type != Chat.PRIVATE:
@@ -196,12 +222,14 @@ class UpdateHandler:
             self._close(message, answered_text(message.text, line))
         self.services.bell.ring(CHANNEL)
 
+    def _newest(self, address: str) -> tuple[str, OutboundMessage] | None:
+        """The newest message sent to them, with Telegram's id for it."""
+        return reach.newest_sent_to(self.services.database, self.services.secret, CHANNEL, address)
+
     def _still_open(self, address: str, pressed_on: str) -> bool:
         """True unless the pressed message is older than the newest one sent to them."""
-        newest = reach.newest_sent_to(
-            self.services.database, self.services.secret, CHANNEL, address
-        )
-        return not older_than(pressed_on, newest)
+        newest = self._newest(address)
+        return not older_than(pressed_on, None if newest is None else newest[0])
 
     def _tick(self, message: Message, data: str) -> None:
         """Tick or untick one card, in place."""
@@ -226,11 +254,14 @@ class UpdateHandler:
                 "editMessageText",
             )
         elif message.reply_markup is not None:
-            empty = InlineKeyboardMarkup([])
-            self.api.fire(
-                lambda: bot.edit_message_reply_markup(chat, message_id, reply_markup=empty),
-                "editMessageReplyMarkup",
-            )
+            self._take_off_buttons(chat, message_id)
+
+    def _take_off_buttons(self, chat: int, message_id: int) -> None:
+        empty = InlineKeyboardMarkup([])
+        self.api.fire(
+            lambda: self.api.bot.edit_message_reply_markup(chat, message_id, reply_markup=empty),
+            "editMessageReplyMarkup",
+        )
 
     # -- groups --------------------------------------------------------------------------
 

@@ -66,13 +66,18 @@ def button_words(option: ChoiceOption) -> str:
     return f"{option.emoji} {option.words}".strip()
 
 
+def has_buttons(message: OutboundMessage) -> bool:
+    """True when the message is a question, which Telegram shows with buttons under it."""
+    return message.step_id is not None and message.expects in ("choice", "cards", "text")
+
+
 def keyboard_for(
     message: OutboundMessage, consent_steps: frozenset[str]
 ) -> list[list[InlineKeyboardButton]]:
     """The buttons under a question: each choice or card on its own row, then Done under
     cards, then Back and Skip, Help and Stop (only Help before consent)."""
     step_id = message.step_id
-    if step_id is None or message.expects not in ("choice", "cards", "text"):
+    if step_id is None or not has_buttons(message):
         return []
     rows: list[list[InlineKeyboardButton]] = []
     for option in message.choices:
