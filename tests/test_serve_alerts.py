@@ -27,11 +27,13 @@ def mail():
 
 def test_a_flag_on_the_web_chat_reaches_the_admins_inbox(tmp_path, mail):
     """A young person types a call for help on /c/DEMO; within seconds the admin has an
-    email with a link to the flag and none of their words."""
+    email with a link to the flag and none of their words. No one marks it as seen, so
+    the serve process's own reminder job sends one reminder after the set time."""
     env = clean_env(
         **mail.env(),
         VOICEBOX_PUBLIC_URL="http://voice.example.org",
         VOICEBOX_WORKER_PASSWORD="a long enough password",
+        VOICEBOX_FLAG_REMINDER_HOURS="0.001",  # 3.6 seconds
     )
     made = subprocess.run(
         [VOICEBOX, "worker", "create", "lead@example.org", "--role", "admin"],
@@ -44,6 +46,7 @@ def test_a_flag_on_the_web_chat_reaches_the_admins_inbox(tmp_path, mail):
     server = ServeProcess(tmp_path, env=env)
     try:
         assert _wait_log(server, "Safeguarding alerts go out by: email")
+        assert _wait_log(server, "A flag no one marks as seen is alerted again after 1 minute.")
         opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
@@ -54,14 +57,19 @@ def test_a_flag_on_the_web_chat_reaches_the_admins_inbox(tmp_path, mail):
         ).encode()
         opener.open(f"{server.base}/c/DEMO", data=data, timeout=10).read()
         deadline = time.monotonic() + 20
-        while not mail.received and time.monotonic() < deadline:
+        while len(mail.received) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
+        time.sleep(2.5)  # longer than the job waits between looks: no second reminder
     finally:
         server.stop()
-    (sent,) = mail.received
-    assert sent.recipients == ["lead@example.org"]
-    assert "http://voice.example.org/workers/flags/1" in sent.text
-    assert "kill" not in sent.text
+    sent, reminder = mail.received
+    assert sent.recipients == reminder.recipients == ["lead@example.org"]
+    for mailed in (sent, reminder):
+        assert "http://voice.example.org/workers/flags/1" in mailed.text
+        assert "kill" not in mailed.text
+    assert not sent.text.startswith("Reminder")
+    assert reminder.text.startswith("Reminder: a safeguarding flag")
+    assert "No one has marked it as seen yet." in reminder.text
 
 
 def _wait_log(server: ServeProcess, words: str) -> bool:

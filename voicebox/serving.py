@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -27,11 +28,11 @@ from voicebox.app import build_senders, build_services, create_app
 from voicebox.channels.base import Channel
 from voicebox.settings import SQLITE_THREADS, THREADS, Settings, SettingsError
 from voicebox.storage.addresses import seal_plain_addresses
-from voicebox.storage.alerts import EMAIL, WEBHOOK
+from voicebox.storage.alerts import EMAIL, WEBHOOK, duration, reminder_job
 from voicebox.storage.consultations import ensure_demo
 from voicebox.storage.database import DatabaseError
 from voicebox.storage.dispatcher import Dispatchers
-from voicebox.storage.retention import RetentionJob
+from voicebox.storage.retention import retention_job
 from voicebox.storage.secret_key import remember_key
 from voicebox.storage.services import Services
 
@@ -90,7 +91,7 @@ def serve(settings: Settings, channels: Mapping[str, Channel], options: ServeOpt
         app = create_app(settings=settings, services=services, channels=channels)
         senders = build_senders(services, channels)
         server = make_server(app, settings, threads, limit, host=options.host, port=options.port)
-        _banner(settings, options, senders)
+        _banner(settings, options, senders, services.store.alert_routes.remind_after)
         run_until_stopped(server, services, senders)
         return
     services.database.dispose()  # no connection may be shared with the children
@@ -99,7 +100,8 @@ def serve(settings: Settings, channels: Mapping[str, Channel], options: ServeOpt
         family=socket.AF_INET6 if ":" in options.host else socket.AF_INET,
         backlog=2048,
     )
-    _banner(settings, options, build_senders(services, channels))
+    remind_after = services.store.alert_routes.remind_after
+    _banner(settings, options, build_senders(services, channels), remind_after)
     WorkerProcesses(
         options.workers, lambda: _child(settings, channels, listening, threads, limit)
     ).run(listening)
@@ -158,9 +160,9 @@ def make_server(
 
 
 def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any]) -> None:
-    """Serve, with the outbox sent and retention run in the background, until SIGTERM or
-    SIGINT; then stop taking connections, let requests in flight finish (up to GRACE
-    seconds), stop the background threads and close the database."""
+    """Serve, with the outbox, retention and flag reminders in the background, until
+    SIGTERM or SIGINT; then stop taking connections, let requests in flight finish (up to
+    GRACE seconds), stop the background threads and close the database."""
     socket_map: dict[int, Any] = server.map if hasattr(server, "map") else server._map
     stopping = threading.Event()
 
@@ -172,7 +174,10 @@ def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     outbox = Dispatchers(services.database, senders, services.bell)
-    retention = RetentionJob(services.database, services.engine.flows).start()
+    jobs = [retention_job(services.database, services.engine.flows).start()]
+    reminders = reminder_job(services.database, services.store.alert_routes)
+    if reminders is not None:
+        jobs.append(reminders.start())
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=1.0, map=socket_map, use_poll=True, count=1)
@@ -186,7 +191,8 @@ def run_until_stopped(server: Any, services: Services, senders: Mapping[str, Any
         wasyncore.close_all(socket_map)
     finally:
         outbox.stop(timeout=DISPATCHER_STOP)
-        retention.stop(timeout=DISPATCHER_STOP)
+        for job in jobs:
+            job.stop(timeout=DISPATCHER_STOP)
         services.database.dispose()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -305,7 +311,12 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def _banner(settings: Settings, options: ServeOptions, senders: Mapping[str, Any]) -> None:
+def _banner(
+    settings: Settings,
+    options: ServeOptions,
+    senders: Mapping[str, Any],
+    remind_after: timedelta | None,
+) -> None:
     """Where it runs, what it sends, and how alerts leave."""
     shown = f"[{options.host}]" if ":" in options.host else options.host
     click.echo(f"Voicebox is running at http://{shown}:{options.port}/")
@@ -321,6 +332,10 @@ def _banner(settings: Settings, options: ServeOptions, senders: Mapping[str, Any
         click.echo(f"Safeguarding alerts go out by: {' and '.join(alerts)}")
         if not settings.public_url:
             click.echo("Set VOICEBOX_PUBLIC_URL so that alerts hold a whole link to the flag.")
+        if remind_after is not None:
+            click.echo(
+                f"A flag no one marks as seen is alerted again after {duration(remind_after)}."
+            )
     else:
         click.echo(
             "Safeguarding alerts are off: set VOICEBOX_SMTP_HOST to email them. "

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.fake_alerts import FakeMailServer, FakeWebhook
 from voicebox.alerts import AlertSettings
 from voicebox.app import build_senders, build_services, create_app
 from voicebox.channels.registry import build_channels
@@ -78,6 +79,22 @@ def make_area(database, public_url: str | None = None, env: dict[str, str] | Non
     # would be kept for a while: the slow path has its own test, with its own clock.
     app.extensions["voicebox_results"] = ResultsCache(clock=lambda: 0.0)
     return Area(app, services, build_senders(services, channels, alerts))
+
+
+@pytest.fixture
+def mail():
+    """A fake mail server, stopped after the test."""
+    server = FakeMailServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook():
+    """A fake Teams or Slack webhook."""
+    hook = FakeWebhook()
+    yield hook
+    hook.stop()
 
 
 @pytest.fixture(scope="session")

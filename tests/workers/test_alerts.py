@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.channels.webpage import parse
-from tests.fake_alerts import FakeMailServer, FakeWebhook, free_port
+from tests.fake_alerts import free_port
 from tests.workers.conftest import make_area
 from voicebox.bot.messages import InboundMessage, utcnow
 from voicebox.storage.database import Database
@@ -22,22 +22,6 @@ from voicebox.storage.workers import add_group_contact, group_contacts, remove_g
 PUBLIC = "https://voice.example.org"
 WORDS = "i want to kill myself"
 _ids = itertools.count()
-
-
-@pytest.fixture
-def mail():
-    """A fake mail server, stopped after the test."""
-    server = FakeMailServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def webhook():
-    """A fake Teams or Slack webhook."""
-    hook = FakeWebhook()
-    yield hook
-    hook.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,12 @@ __all__ = ["AlertSettings", "alert_routes", "alert_senders"]
 
 def alert_routes(settings: AlertSettings, public_url: str | None) -> AlertRoutes:
     """Which alerts storage should queue for these settings."""
-    return AlertRoutes(email=settings.email, webhook=settings.webhook, public_url=public_url)
+    return AlertRoutes(
+        email=settings.email,
+        webhook=settings.webhook,
+        public_url=public_url,
+        remind_after=settings.remind_after,
+    )
 
 
 def alert_senders(settings: AlertSettings) -> dict[str, Sender]:

@@ -2,14 +2,13 @@
 closes (`consultations.retain_days`; empty keeps it). Choice answers stay, so counts do
 not change. A conversation with an open safeguarding flag (new or seen) is never touched.
 
-`run_retention` does it once (`voicebox retention run`, for cron); `RetentionJob` runs it in
+`run_retention` does it once (`voicebox retention run`, for cron); `retention_job` runs it in
 `voicebox serve` at start and then every hour. Each conversation is done once
 (`conversations.text_deleted_at`)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from voicebox.bot.messages import utcnow
 from voicebox.flows import Flow
 from voicebox.storage.database import Database
 from voicebox.storage.flags import OPEN
+from voicebox.storage.jobs import RepeatingJob
 from voicebox.storage.models import (
     Consultation,
     ConsultationGroup,
@@ -190,34 +190,12 @@ def run_retention(
     return RetentionCounts(len(due), conversations, answers, messages, sent, kept or 0)
 
 
-class RetentionJob:
+def retention_job(db: Database, flows: Mapping[str, Flow], every: float = EVERY) -> RepeatingJob:
     """Retention in a thread of its own: at start, then every `every` seconds."""
 
-    def __init__(self, db: Database, flows: Mapping[str, Flow], every: float = EVERY) -> None:
-        self.db = db
-        self.flows = flows
-        self.every = every
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="voicebox-retention", daemon=True)
+    def work() -> None:
+        counts = run_retention(db, flows)
+        if counts.conversations or counts.sent:
+            log.info("retention: %s", counts.summary())
 
-    def start(self) -> RetentionJob:
-        """Start the thread; returns the job."""
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                counts = run_retention(self.db, self.flows)
-            except Exception as exc:  # the next hour tries again; the server stays up
-                log.warning("retention did not run: %s", exc.__class__.__name__)
-            else:
-                if counts.conversations or counts.sent:
-                    log.info("retention: %s", counts.summary())
-            self._stopping.wait(self.every)
-
-    def stop(self, timeout: float) -> None:
-        """Ask the thread to stop and wait for it (at most `timeout` seconds)."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+    return RepeatingJob("retention", work, every)
