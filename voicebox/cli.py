@@ -269,9 +269,12 @@ def retention() -> None:
 @human_errors
 def retention_run() -> None:
     """Delete typed words now wherever they are past their time (for cron); print counts."""
-    from voicebox.storage.retention import run_retention
+    from voicebox.storage.never_joined import forget_never_joined
+    from voicebox.storage.retention import forgotten_words, run_retention
 
-    click.echo(run_retention(_ready_database(), load_builtin_flows()).summary())
+    database = _ready_database()
+    click.echo(run_retention(database, load_builtin_flows()).summary())
+    click.echo(forgotten_words(forget_never_joined(database)))
 
 
 class ExportProgress:

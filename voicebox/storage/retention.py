@@ -4,7 +4,8 @@ not change. A conversation with an open safeguarding flag (new or seen) is never
 
 `run_retention` does it once (`voicebox retention run`, for cron); `retention_job` runs it in
 `voicebox serve` at start and then every hour. Each conversation is done once
-(`conversations.text_deleted_at`)."""
+(`conversations.text_deleted_at`). The job and the command also forget people who wrote but
+never joined a check-in (storage/never_joined.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from voicebox.storage.models import (
     OutboxMessage,
     SafeguardingFlag,
 )
+from voicebox.storage.never_joined import forget_never_joined
 from voicebox.storage.schedule import CLOSED
 from voicebox.storage.typed_text import delete_typed_text
 
@@ -190,6 +192,12 @@ def run_retention(
     return RetentionCounts(len(due), conversations, answers, messages, sent, kept or 0)
 
 
+def forgotten_words(count: int) -> str:
+    """One line on the people forgotten because they never joined a check-in."""
+    people = "1 person" if count == 1 else f"{count} people"
+    return f"Forgot {people} who wrote over a day ago but never joined a check-in."
+
+
 def retention_job(db: Database, flows: Mapping[str, Flow], every: float = EVERY) -> RepeatingJob:
     """Retention in a thread of its own: at start, then every `every` seconds."""
 
@@ -197,5 +205,8 @@ def retention_job(db: Database, flows: Mapping[str, Flow], every: float = EVERY)
         counts = run_retention(db, flows)
         if counts.conversations or counts.sent:
             log.info("retention: %s", counts.summary())
+        forgotten = forget_never_joined(db)
+        if forgotten:
+            log.info("retention: %s", forgotten_words(forgotten))
 
     return RepeatingJob("retention", work, every)
