@@ -196,9 +196,12 @@ def test_a_typed_answer_takes_the_buttons_off_the_question_it_answered(telegram,
     person.send("A lock on the door")
     telegram.fake.wait_for(only_the_newest_has_buttons)
     person.send("STOP")
-    stopped = person.newest()
-    assert _no_buttons(stopped)
-    assert all(_no_buttons(message) for message in person.shown())
+    assert _no_buttons(person.newest())
+    telegram.fake.wait_for(lambda: all(_no_buttons(message) for message in person.shown()))
+    calls = len(telegram.fake.calls())
+    person.send("hello", wait=False)
+    person.settle()
+    assert len(telegram.fake.calls()) == calls  # after STOP nothing changes on their screen
 
 
 def test_another_person_is_not_held_up_by_one_who_presses_fast(tmp_path, fake_bot_api):

@@ -83,8 +83,8 @@ def _passes(sent: tuple[str, OutboundMessage], result: TurnResult) -> bool:
     """True when a typed message leaves the buttons of this message (Telegram's id, and
     what it said) with nothing to do: new buttons come, or no question is open any more."""
     telegram_id, question = sent
-    if not telegram_id.isdecimal() or not has_buttons(question):
-        return False
+    if not telegram_id.isdecimal() or not has_buttons(question) or not result.replies:
+        return False  # nothing is said (after STOP, nothing at all changes on their screen)
     if result.ended or result.opted_out:
         return True
     return any(has_buttons(reply) for reply in result.replies)
