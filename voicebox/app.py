@@ -21,6 +21,7 @@ from voicebox.flows import load_builtin_flows
 from voicebox.settings import Settings
 from voicebox.storage.database import UNAVAILABLE, Database
 from voicebox.storage.dispatcher import Sender
+from voicebox.storage.reports import WEB_VISITOR_KEPT
 from voicebox.storage.secret_key import remember_key
 from voicebox.storage.services import Services
 from voicebox.storage.store import SqlStore
@@ -166,6 +167,9 @@ def create_app(
     app.config.update(
         SECRET_KEY=services.secret,
         SESSION_COOKIE_HTTPONLY=True,
+        # A web chat visitor is remembered this long after their last visit (workers are
+        # signed out sooner, by their own idle clock); a report-back waits as long.
+        PERMANENT_SESSION_LIFETIME=WEB_VISITOR_KEPT,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
         REMEMBER_COOKIE_SECURE=https,

@@ -350,6 +350,7 @@ def test_a_report_back_reaches_exactly_the_people_who_said_yes(world):
         "opted_out": 2,
         "web_waiting": 0,
         "web_shown": 1,
+        "web_not_back": 0,
     }
     for sid in [m["sid"] for m in made if m["to"] == YES_SMS]:
         world.status(sid, "delivered")

@@ -5,11 +5,12 @@ the web chat's report shown once."""
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
-from voicebox.bot.messages import InboundMessage
+from voicebox.bot.messages import InboundMessage, utcnow
 from voicebox.bot.report_back import CLOSING, ReportItem, opening
 from voicebox.storage import outbox
 from voicebox.storage.consultations import get_consultation
@@ -19,6 +20,7 @@ from voicebox.storage.pseudonyms import address_key
 from voicebox.storage.reports import (
     ReportProblem,
     delivery_counts,
+    give_up_on_web,
     reach,
     read_report,
     save_report,
@@ -226,6 +228,36 @@ def test_the_web_chat_shows_its_report_once(engine, people):
     with database.reading() as conn:
         after = delivery_counts(conn, read_report(conn, demo).id)
     assert (after.web_waiting, after.web_shown) == (0, 1)
+
+
+def test_a_web_report_no_one_came_back_for_is_counted_as_not_back(engine, people):
+    """A browser forgets its visitor 31 days after their last visit. A report-back still
+    waiting on the web after that can never be shown: it counts as not back, and the
+    page will not show it. Younger than that, it keeps waiting."""
+    demo = _demo(people)
+    _report(people, demo)
+    send_report_back(people.store.database, demo, "DEMO", {})
+    database = people.store.database
+    rows = table(OutboxMessage)
+
+    def waited(days: int) -> None:
+        with database.transaction() as conn:
+            conn.execute(
+                update(rows)
+                .where(rows.c.channel == "web")
+                .values(created_at=utcnow() - timedelta(days=days))
+            )
+
+    waited(30)
+    assert give_up_on_web(database) == 0
+    waited(32)
+    assert give_up_on_web(database) == 4  # the web person's four messages
+    with database.reading() as conn:
+        web_person = conn.scalar(select(Participant.id).where(Participant.channel == "web"))
+        counts = delivery_counts(conn, read_report(conn, demo).id)
+    assert (counts.web_waiting, counts.web_not_back, counts.queued) == (0, 1, 3)
+    assert outbox.take(database, web_person, "web") == []
+    assert give_up_on_web(database) == 0
 
 
 def test_someone_who_blocked_the_bot_or_stopped_counts_opted_out_not_failed(engine, people):

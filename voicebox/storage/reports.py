@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -57,6 +57,10 @@ from voicebox.storage.results import Count, count
 from voicebox.storage.themes import list_themes
 
 WEB = "web"  # the channel whose messages wait to be shown, not sent
+# How long a browser keeps its web chat visitor after their last visit (the session
+# cookie's life, set from this in the app): a message waiting longer is never shown.
+WEB_VISITOR_KEPT = timedelta(days=31)
+NOT_BACK = "The young person did not open the web chat again within 31 days"
 CHUNK = 5_000  # outbox rows a statement
 
 
@@ -108,6 +112,7 @@ class DeliveryCounts:
     opted_out: int = 0  # sent STOP (or blocked the bot) after it was queued
     web_waiting: int = 0
     web_shown: int = 0
+    web_not_back: int = 0  # did not open the web chat again before their browser forgot them
 
 
 def read_report(conn: Connection, consultation_id: int) -> ReportView | None:
@@ -524,7 +529,28 @@ def delivery_counts(conn: Connection, report_id: int) -> DeliveryCounts:
         opted_out=tally[(False, _OPTED_OUT)] + tally[(True, _OPTED_OUT)],
         web_waiting=tally[(True, _QUEUED)],
         web_shown=tally[(True, _SENT)] + tally[(True, _DELIVERED)],
+        web_not_back=tally[(True, _FAILED)],
     )
+
+
+def give_up_on_web(db: Database, now: datetime | None = None) -> int:
+    """Mark report-back messages that waited on the web chat longer than a browser keeps
+    its visitor (WEB_VISITOR_KEPT) as not shown: any visit before then showed them, so
+    that person can no longer be told. How many messages."""
+    cutoff = (now or utcnow()) - WEB_VISITOR_KEPT
+    outbox = table(OutboxMessage)
+    with db.transaction() as conn:
+        done = conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.channel == WEB,
+                outbox.c.status == "queued",
+                outbox.c.report_id.is_not(None),
+                outbox.c.created_at < cutoff,
+            )
+            .values(status="failed", last_error=NOT_BACK)
+        )
+    return done.rowcount or 0
 
 
 def heard_back_about(conn: Connection, participant_id: int, consultation_id: int) -> bool:

@@ -30,6 +30,7 @@ from voicebox.storage.models import (
     SafeguardingFlag,
 )
 from voicebox.storage.never_joined import forget_never_joined
+from voicebox.storage.reports import give_up_on_web
 from voicebox.storage.schedule import CLOSED
 from voicebox.storage.typed_text import delete_typed_text
 
@@ -198,6 +199,14 @@ def forgotten_words(count: int) -> str:
     return f"Forgot {people} who wrote over a day ago but never joined a check-in."
 
 
+def not_back_words(count: int) -> str:
+    """One line on the report-back messages that waited on the web chat too long."""
+    return (
+        f"Marked {_n(count, 'report-back message')} as not shown: "
+        "the web chat visitor did not come back within 31 days."
+    )
+
+
 def retention_job(db: Database, flows: Mapping[str, Flow], every: float = EVERY) -> RepeatingJob:
     """Retention in a thread of its own: at start, then every `every` seconds."""
 
@@ -208,5 +217,8 @@ def retention_job(db: Database, flows: Mapping[str, Flow], every: float = EVERY)
         forgotten = forget_never_joined(db)
         if forgotten:
             log.info("retention: %s", forgotten_words(forgotten))
+        not_back = give_up_on_web(db)
+        if not_back:
+            log.info("retention: %s", not_back_words(not_back))
 
     return RepeatingJob("retention", work, every)
