@@ -58,6 +58,20 @@ def _address(n: int) -> str:
     return f"sms:+4477{n:08d}"
 
 
+def sent_reply(participant_id: int, text: str, at: datetime) -> dict:
+    """An outbox row for a text message that went to this person."""
+    return {
+        "channel": "sms",
+        "participant_id": participant_id,
+        "body": {"text": text},
+        "purpose": "reply",
+        "status": "sent",
+        "attempts": 1,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+
+
 def build(database: Database, people: int) -> None:
     """People, conversations, answers, transcript rows, outbox rows and a few flags."""
     with database.transaction() as conn:
@@ -154,20 +168,7 @@ def build(database: Database, people: int) -> None:
                 ],
             )
             conn.execute(
-                insert(table(OutboxMessage)),
-                [
-                    {
-                        "channel": "sms",
-                        "participant_id": n,
-                        "body": {"text": "Thank you"},
-                        "purpose": "reply",
-                        "status": "sent",
-                        "attempts": 1,
-                        "next_attempt_at": at,
-                        "created_at": at,
-                    }
-                    for n in numbers
-                ],
+                insert(table(OutboxMessage)), [sent_reply(n, "Thank you", at) for n in numbers]
             )
             flagged = [n for n in numbers if n % 500 == 0]
             if flagged:

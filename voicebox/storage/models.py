@@ -153,6 +153,8 @@ class Answer(Base):
         ),
         # Results: the latest words; and a check-in's answers in the order they came.
         Index("ix_answers_consultation_latest", "consultation_id", "id"),
+        # Deleting a person (their answers go with them) without reading every answer.
+        Index("ix_answers_participant_id", "participant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
