@@ -4,39 +4,17 @@ prints every figure (their values are for docs/performance.md)."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "report_back.py"
+from tests.bench_run import run_quick
+
 NUMBER = r"[0-9][0-9,.]*"
 
 
 def test_quick_run_prints_the_time_to_queue_the_send_rate_and_the_most_in_a_second():
     """The smoke run ends cleanly after the queueing time and rows made, a second press
     that sends nothing, the rate with no limit, and the most in any second with limits."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOX_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    bench = subprocess.Popen(
-        [sys.executable, str(BENCH), "--quick"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = bench.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(bench.pid, signal.SIGKILL)
-        output, _ = bench.communicate()
-        raise AssertionError(f"the quick run took over 60 s:\n{output}") from None
-    assert bench.returncode == 0, output
+    output = run_quick("report_back.py", timeout=60)
     assert re.search(
         rf"queue: 2,000 people in {NUMBER} s .*; {NUMBER} outbox rows made \(sms {NUMBER}, "
         rf"telegram {NUMBER}, web {NUMBER}\)",

@@ -269,16 +269,10 @@ def retention() -> None:
 @human_errors
 def retention_run() -> None:
     """Delete typed words now wherever they are past their time (for cron); print counts."""
-    from voicebox.storage.never_joined import forget_never_joined
-    from voicebox.storage.reports import give_up_on_web
-    from voicebox.storage.retention import forgotten_words, not_back_words, run_retention
+    from voicebox.storage.retention import tidy
 
-    database = _ready_database()
-    click.echo(run_retention(database, load_builtin_flows()).summary())
-    click.echo(forgotten_words(forget_never_joined(database)))
-    not_back = give_up_on_web(database)
-    if not_back:
-        click.echo(not_back_words(not_back))
+    for line in tidy(_ready_database(), load_builtin_flows()).lines(quiet=False):
+        click.echo(line)
 
 
 class ExportProgress:

@@ -193,32 +193,42 @@ def run_retention(
     return RetentionCounts(len(due), conversations, answers, messages, sent, kept or 0)
 
 
-def forgotten_words(count: int) -> str:
-    """One line on the people forgotten because they never joined a check-in."""
-    people = "1 person" if count == 1 else f"{count} people"
-    return f"Forgot {people} who wrote over a day ago but never joined a check-in."
+@dataclass(frozen=True)
+class Tidied:
+    """What one retention run did: typed words deleted, people who never joined
+    forgotten, and web report-backs no one came back for marked not shown."""
+
+    counts: RetentionCounts
+    forgotten: int
+    not_back: int
+
+    def lines(self, quiet: bool) -> list[str]:
+        """One line each, as the command prints them; quiet (for the log): only what
+        changed something."""
+        lines = []
+        if not quiet or self.counts.conversations or self.counts.sent:
+            lines.append(self.counts.summary())
+        if not quiet or self.forgotten:
+            people = "1 person" if self.forgotten == 1 else f"{self.forgotten} people"
+            lines.append(f"Forgot {people} who wrote over a day ago but never joined a check-in.")
+        if self.not_back:
+            lines.append(
+                f"Marked {_n(self.not_back, 'report-back message')} as not shown: "
+                "the web chat visitor did not come back within 31 days."
+            )
+        return lines
 
 
-def not_back_words(count: int) -> str:
-    """One line on the report-back messages that waited on the web chat too long."""
-    return (
-        f"Marked {_n(count, 'report-back message')} as not shown: "
-        "the web chat visitor did not come back within 31 days."
-    )
+def tidy(db: Database, flows: Mapping[str, Flow]) -> Tidied:
+    """Everything retention does, now: `voicebox retention run` and the hourly job."""
+    return Tidied(run_retention(db, flows), forget_never_joined(db), give_up_on_web(db))
 
 
 def retention_job(db: Database, flows: Mapping[str, Flow], every: float = EVERY) -> RepeatingJob:
     """Retention in a thread of its own: at start, then every `every` seconds."""
 
     def work() -> None:
-        counts = run_retention(db, flows)
-        if counts.conversations or counts.sent:
-            log.info("retention: %s", counts.summary())
-        forgotten = forget_never_joined(db)
-        if forgotten:
-            log.info("retention: %s", forgotten_words(forgotten))
-        not_back = give_up_on_web(db)
-        if not_back:
-            log.info("retention: %s", not_back_words(not_back))
+        for line in tidy(db, flows).lines(quiet=True):
+            log.info("retention: %s", line)
 
     return RepeatingJob("retention", work, every)
