@@ -289,6 +289,16 @@ def test_digits_in_other_forms_at_a_cards_question():
     assert _question(outcome) == "not_good"
 
 
+def test_a_number_thousands_of_digits_long_at_a_cards_question_is_a_number_that_does_not_fit():
+    """Before: 4,301 digits raised ValueError (Python's limit on int()), so no reply at all."""
+    pics = ConsultationRef(code="PICS", flow_id="tops_and_pants_pictures", flow_version=1)
+    too_big, _ = _turn("99", "good", ref=pics)
+    for text in ["0" * 4301, "1 " + "7" * 5000, "1234"]:
+        outcome, _ = _turn(text, "good", ref=pics)
+        assert [m.text for m in outcome.replies] == [m.text for m in too_big.replies], text
+        assert outcome.answers == [] and _question(outcome) == "good"
+
+
 # -- START after STOP: welcome back ------------------------------------------------------
 
 

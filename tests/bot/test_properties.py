@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from voicebox.bot.engine import MAX_ANSWER_CHARS, Engine
@@ -164,6 +164,7 @@ def test_opted_out_hears_nothing_but_start(place, text):
     flow_id=st.sampled_from(sorted(FLOWS)),
     inputs=st.lists(texts, min_size=1, max_size=25),
 )
+@example(flow_id="four_cornerstones_pictures", inputs=["1", "0" * 4301])  # found by a long run
 def test_any_sequence_keeps_state_valid(flow_id, inputs):
     """A whole conversation of random input never breaks the state or the answer numbers."""
     state = None

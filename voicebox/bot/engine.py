@@ -737,7 +737,10 @@ def pick_cards(
     folded = unicodedata.normalize("NFKC", text).casefold()  # "¹" and "①" are 1, as for choices
     tokens = [token for token in _CARD_SPLIT.split(folded) if token]
     if tokens and all(token.isdecimal() or token in DIGIT_WORDS for token in tokens):
-        numbers = [int(t) if t.isdecimal() else DIGIT_WORDS[t] for t in tokens]
+        # A long run of digits is no card: int() of over 4,300 digits raises.
+        numbers = [
+            (int(t) if len(t) <= 3 else 0) if t.isdecimal() else DIGIT_WORDS[t] for t in tokens
+        ]
         if all(1 <= number <= len(step.choices) for number in numbers):
             return [step.choices[number - 1] for number in dict.fromkeys(numbers)]
         return None
