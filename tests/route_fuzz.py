@@ -8,6 +8,7 @@ templates and the code, so a new route or field is fuzzed without a change here.
 
 from __future__ import annotations
 
+import itertools
 import re
 import traceback
 from collections import Counter
@@ -49,6 +50,7 @@ def _names_in_code() -> list[str]:
         re.compile(r'name="([A-Za-z_][\w-]*)"'),
         re.compile(r'(?:form|args|values|headers|cookies)\.get(?:list)?\(\s*"([^"]+)"'),
         re.compile(r'request\.(?:form|args|values)\[\s*"([^"]+)"'),
+        re.compile(r'_asked\(\s*"([^"]+)"'),  # workers/query.py's readers of the address
         re.compile(r"^\s+(\w+) = \w*Field\(", re.MULTILINE),
     ]
     found: set[str] = set()
@@ -454,6 +456,10 @@ def every_route_once(target: Target) -> Iterator[FuzzRequest]:
     awkward ones, every field and query awkward, as a stranger, a visitor and an admin."""
     awkward = _encode_pairs([(name, "é\r\n\x00") for name in FIELD_NAMES]).encode("ascii")
     query = _encode_pairs([(name, "//evil.example.org\r\n") for name in FIELD_NAMES])
+    # Numbers: past any id a database holds, and too long for int() (over 4,300 digits).
+    too_big = _encode_pairs([(name, "9" * 25) for name in FIELD_NAMES])
+    too_long = _encode_pairs([(name, "0" * 4301) for name in FIELD_NAMES])
+    fills = [(query, awkward), (too_big, too_big.encode("ascii")), (too_long, b"")]
     garbage = "garbage\x01é".encode().decode("latin-1")
     for rule, methods in target.rules:
         odd = _ARGUMENT.sub(lambda m: _quote("é\r\n%/..", m.group(1)), rule)
@@ -462,13 +468,13 @@ def every_route_once(target: Target) -> Iterator[FuzzRequest]:
         # workers' area, a visitor elsewhere; the odd parameters with a garbage cookie.
         who = "admin" if found.startswith("/workers") else "visitor"
         for path, cookie in [(odd, garbage), (found, target.sessions.get(who, garbage))]:
-            for method in methods:
+            for method, (fill, body) in itertools.product(methods, fills):
                 yield FuzzRequest(
                     method,
                     path,
-                    query,
+                    fill,
                     (("Cookie", f"session={cookie}"),),
-                    awkward,
+                    body,
                     "application/x-www-form-urlencoded",
                     False,
                 )

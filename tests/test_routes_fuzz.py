@@ -99,3 +99,19 @@ def test_an_odd_worker_id_in_a_signed_session_signs_no_one_in(target, user_id):
     cookie = signer.dumps({"_user_id": user_id, "_fresh": True})
     status, problem = send(target, _get("/workers/", ("Cookie", f"session={cookie}")))
     assert (status, problem) == (302, None)
+
+
+@pytest.mark.parametrize("number", ["0" * 4301, "9" * 30, "2" * 20])
+def test_a_page_or_conversation_number_too_long_for_a_number_gets_no_5xx(target, number):
+    """Before: a page number of 4,301 digits raised ValueError (Python's int() limit), and
+    a conversation number past 64 bits overflowed in SQLite: both a 500."""
+    admin = ("Cookie", f"session={target.sessions['admin']}")
+    for path, query in [
+        ("/workers/checkins/CORNER/conversations", f"page={number}"),
+        ("/workers/checkins/CORNER/themes", f"page={number}"),
+        ("/workers/admin/audit", f"page={number}"),
+        ("/workers/checkins/CORNER/themes", f"conversation={number}"),
+    ]:
+        request = FuzzRequest("GET", path, query, (admin,), b"", None, False)
+        status, problem = send(target, request)
+        assert problem is None and status in (200, 404), (path, query[:30], status, problem)

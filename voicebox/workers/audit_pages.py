@@ -30,6 +30,7 @@ from voicebox.storage.workers import list_workers
 from voicebox.workers import auth
 from voicebox.workers.errors import error_page
 from voicebox.workers.forms import AuditFilterForm
+from voicebox.workers.query import page_asked
 from voicebox.workers.views import blueprint
 
 # Each action in plain words, as a list of choices and in the table.
@@ -89,8 +90,7 @@ def audit_log() -> ResponseReturnValue:
             since=start_of(form.since.data) if form.since.data else None,
             before=end_of(form.until.data) if form.until.data else None,
         )
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdecimal() and 0 < int(page) < 100_000 else 1
+    number = page_asked()
     rows, total = list_audit(database, filters, number)
     pages = max(1, -(-total // PER_PAGE))
     if number > pages:

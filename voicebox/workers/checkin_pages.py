@@ -25,6 +25,7 @@ from voicebox.storage.schedule import end_of, start_of
 from voicebox.storage.transcripts import read_transcript
 from voicebox.workers import auth, share
 from voicebox.workers.forms import KIND_WORDS, CheckinStatusForm, ConversationFilterForm
+from voicebox.workers.query import page_asked
 from voicebox.workers.views import blueprint
 
 
@@ -112,8 +113,7 @@ def conversations(code: str) -> ResponseReturnValue:
             started_from=start_of(form.started_from.data) if form.started_from.data else None,
             started_before=end_of(form.started_to.data) if form.started_to.data else None,
         )
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdecimal() and 0 < int(page) < 100_000 else 1
+    number = page_asked()
     rows, total = list_conversations(database, found.code, groups, number, filters)
     pages = max(1, -(-total // PER_PAGE))
     if number > pages:

@@ -41,6 +41,7 @@ from voicebox.workers.forms import (
     ThemeNameForm,
     ThemeTagForm,
 )
+from voicebox.workers.query import id_asked, page_asked
 from voicebox.workers.views import blueprint
 
 NO_THEME = "none"  # the theme filter's value for answers with no theme yet
@@ -56,13 +57,12 @@ def _filters(form: AnswerFilterForm, themes: list[ThemeRow]) -> AnswerFilter:
     """What the list shows, from the filter form (anything unknown means any)."""
     theme = form.theme.data or ""
     known = {str(t.id): t.id for t in themes}
-    conversation = request.args.get("conversation", "")
     return AnswerFilter(
         kind=form.kind.data if form.kind.data in ("typed", "top", "pants", "better") else "",
         topic=form.topic.data or "",
         theme_id=known.get(theme),
         untagged=theme == NO_THEME,
-        conversation_id=int(conversation) if conversation.isdecimal() else None,
+        conversation_id=id_asked("conversation"),
         words=(form.words.data or "").strip()[:100],
     )
 
@@ -108,8 +108,7 @@ def _page(
         )
         if conversation is None or conversation.code != found.code:
             abort(404)
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdecimal() and 0 < int(page_arg) < 100_000 else 1
+    page = page_asked()
     with auth.services().database.reading() as conn:
         rows, total = list_answers(conn, found.id, filters, page)
     pages = max(1, -(-total // PER_PAGE))
