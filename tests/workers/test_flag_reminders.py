@@ -1,6 +1,7 @@
-"""A flag no one marks as seen is alerted again: once, after VOICEBOX_FLAG_REMINDER_HOURS,
-to the group's contacts and every admin, with the link and never the young person's words.
-Sent through the outbox to a fake mail server and webhook on 127.0.0.1."""
+"""A flag no one marks as seen is alerted again after VOICEBOX_FLAG_REMINDER_HOURS, and
+again each time that long passes, to the group's contacts and every admin, with the link
+and never the young person's words, until someone marks it as seen. Sent through the
+outbox to a fake mail server and webhook on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import select, update
 from tests.channels.webpage import parse
 from tests.workers.conftest import make_area
 from voicebox.alerts.settings import AlertSettings
-from voicebox.bot.messages import InboundMessage, utcnow
+from voicebox.bot.messages import InboundMessage
 from voicebox.settings import SettingsError
 from voicebox.storage.alerts import queue_flag_reminders, reminder_job
 from voicebox.storage.database import Database
@@ -59,38 +60,76 @@ def _flag(area, code: str = "YOUTH1") -> int:
         return conn.scalar(select(SafeguardingFlag.id).order_by(SafeguardingFlag.id.desc()))
 
 
-def _remind(area, hours_later: float) -> int:
-    """Look for flags to remind as if this many hours had gone by since each was raised."""
-    database = area.services.database
-    with database.transaction() as conn:
-        raised = conn.execute(select(SafeguardingFlag.id, SafeguardingFlag.created_at)).all()
-        for flag, created_at in raised:
+def _pass(area, hours: float) -> None:
+    """Move every flag, its reminders and its alerts this many hours into the past."""
+    back = timedelta(hours=hours)
+    with area.services.database.transaction() as conn:
+        flags = conn.execute(
+            select(SafeguardingFlag.id, SafeguardingFlag.created_at, SafeguardingFlag.reminded_at)
+        ).all()
+        for flag, created_at, reminded_at in flags:
             conn.execute(
                 update(SafeguardingFlag)
                 .where(SafeguardingFlag.id == flag)
-                .values(created_at=min(created_at, utcnow() - timedelta(hours=hours_later)))
+                .values(
+                    created_at=created_at - back, reminded_at=reminded_at and reminded_at - back
+                )
             )
-    return queue_flag_reminders(database, area.services.store.alert_routes)
+        alerts = conn.execute(
+            select(OutboxMessage.id, OutboxMessage.created_at).where(
+                OutboxMessage.flag_id.is_not(None)
+            )
+        ).all()
+        for alert, created_at in alerts:
+            conn.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == alert)
+                .values(created_at=created_at - back)
+            )
 
 
-def test_a_flag_no_one_has_seen_is_alerted_again_once_to_contacts_and_admins(
+def _remind(area, hours_later: float) -> int:
+    """Let this many more hours go by, then look for flags to remind."""
+    _pass(area, hours_later)
+    return queue_flag_reminders(area.services.database, area.services.store.alert_routes)
+
+
+def _reminders(mail, webhook) -> list[str]:
+    """The words of each reminder received since the last look, then forget them."""
+    said = [m.text for m in mail.received] + [hook["text"] for hook in webhook.received]
+    assert sorted(m.recipients[0] for m in mail.received) == [ADMIN, CONTACT]
+    assert len(webhook.received) == 1
+    mail.received.clear()
+    webhook.received.clear()
+    return said
+
+
+def test_a_flag_no_one_has_seen_is_alerted_again_every_4_hours_to_contacts_and_admins(
     alerting, mail, webhook
 ):
     """4 hours on, still new: one reminder to the contact and the admin, and the webhook.
-    It links to the flag and holds none of their words; a second look sends nothing."""
+    It links to the flag and holds none of their words. 4 hours after that, another; once
+    someone marks the flag as seen, no more."""
     flag = _flag(alerting)
     assert [m.recipients for m in mail.received] == [[CONTACT]]  # the first alert
     mail.received.clear()
     webhook.received.clear()
     assert _remind(alerting, 3.9) == 0
-    assert _remind(alerting, 4.1) == 1
+    assert _remind(alerting, 0.2) == 1
+    assert _remind(alerting, 0) == 0  # a second look at the same time sends nothing
     assert alerting.dispatch() == 3
-    assert sorted(m.recipients[0] for m in mail.received) == [ADMIN, CONTACT]
-    for sent in [m.text for m in mail.received] + [webhook.received[0]["text"]]:
+    for sent in _reminders(mail, webhook):
         assert sent.startswith("Reminder: a safeguarding flag in the check-in YOUTH1")
         assert "has waited 4 hours" in sent and "No one has marked it as seen yet." in sent
         assert f"{PUBLIC}/workers/flags/{flag}" in sent
         assert "kill" not in sent.lower() and "+44" not in sent
+    assert _remind(alerting, 3.9) == 0  # 3.9 hours since the reminder
+    assert _remind(alerting, 0.2) == 1
+    assert alerting.dispatch() == 3
+    assert all("has waited 8 hours" in sent for sent in _reminders(mail, webhook))
+    with alerting.services.database.reading() as conn:
+        lead = conn.scalar(select(Worker.id).where(Worker.email == ADMIN))
+    review_flag(alerting.services.database, flag, None, lead, "seen", "")
     assert _remind(alerting, 30) == 0
     assert alerting.dispatch() == 0
 
@@ -112,16 +151,18 @@ def test_a_flag_marked_as_seen_gets_no_reminder(alerting, mail):
 def test_the_flag_page_shows_the_reminder_and_why(alerting, mail):
     """The safeguarding lead sees who was reminded, and why it went."""
     flag = _flag(alerting)
-    _remind(alerting, 5)
-    alerting.dispatch()
+    for _ in range(2):
+        _remind(alerting, 5)
+        alerting.dispatch()
     client = alerting.signed_in("youth@example.org")
     page = parse(client.get(f"/workers/flags/{flag}").get_data(as_text=True))
     told = page.by_id("alerts").text()
-    assert f"Email to {CONTACT}: sent" in told
-    assert f"Reminder by email to {CONTACT}: sent" in told
-    assert f"Reminder by email to {ADMIN}: sent" in told
-    assert "Reminder to the webhook: sent" in told
-    assert "no one had marked this flag as seen" in page.by_id("reminder-why").text()
+    assert told.count(f"Email to {CONTACT}: sent") == 1  # the first alert
+    assert told.count(f"Reminder by email to {CONTACT}: sent") == 2
+    assert told.count(f"Reminder by email to {ADMIN}: sent") == 2
+    assert told.count("Reminder to the webhook: sent") == 2
+    why = page.by_id("reminder-why").text()
+    assert "no one has marked this flag as seen" in why and "until someone does" in why
 
 
 def test_two_processes_looking_at_once_remind_once(alerting):
@@ -129,12 +170,14 @@ def test_two_processes_looking_at_once_remind_once(alerting):
     sends its reminder, and the others send nothing."""
     for _ in range(3):
         _flag(alerting)
+    _pass(alerting, 5)
     results: list[int] = []
     start = threading.Barrier(4)
+    routes = alerting.services.store.alert_routes
 
     def look() -> None:
         start.wait()
-        results.append(_remind(alerting, 5))
+        results.append(queue_flag_reminders(alerting.services.database, routes))
 
     threads = [threading.Thread(target=look) for _ in range(4)]
     for thread in threads:

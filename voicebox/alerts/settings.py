@@ -32,7 +32,7 @@ class AlertSettings:
     smtp_from: str | None = None
     smtp_security: str = "starttls"  # "tls" from the first byte (port 465), or "none"
     webhook_url: str | None = None
-    # Hours a flag may wait with no one marking it as seen before it is alerted again.
+    # Hours a flag may wait with no one marking it as seen before each reminder.
     reminder_hours: float = DEFAULT_REMINDER_HOURS
 
     @classmethod

@@ -4,8 +4,9 @@ An alert goes by email to the contacts of the group that runs the check-in, or t
 admin when there is no such contact, and to one webhook if one is set. It says that a flag
 needs reading and links to it; it never holds what the young person wrote.
 
-A flag no one has marked as seen after `remind_after` is alerted once more (a reminder),
-to the group's contacts and every admin as well: someone must read it the same day."""
+A flag no one has marked as seen after `remind_after` is alerted again (a reminder), to
+the group's contacts and every admin as well: someone must read it the same day. The
+reminders go on, one each `remind_after`, until someone marks it as seen."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from voicebox.bot.messages import OutboundMessage, utcnow
 from voicebox.storage.database import Database
@@ -183,18 +184,20 @@ def _queue(
     return len(rows)
 
 
+# When someone was last told of the flag: its last reminder, or its first alert.
+_last_told = func.coalesce(_flags.c.reminded_at, _flags.c.created_at)
 _DUE_FOR_REMINDER = (
     select(_flags.c.id, _flags.c.conversation_id, _flags.c.created_at)
-    .where(_flags.c.status == "new", _flags.c.reminded_at.is_(None))
-    .order_by(_flags.c.created_at)
+    .where(_flags.c.status == "new")
+    .order_by(_last_told)
     .limit(REMINDER_BATCH)
 )
 
 
 def queue_flag_reminders(db: Database, routes: AlertRoutes, now: datetime | None = None) -> int:
-    """Alert again about every flag still new after `routes.remind_after`, once each, to
-    the group's contacts and every admin; return how many flags were reminded. Safe to
-    run in several processes at once: a flag is taken by the first to mark it."""
+    """Alert again about every flag still new `routes.remind_after` since anyone was last
+    told of it, to the group's contacts and every admin; return how many flags were
+    reminded. Safe to run in several processes at once: the first to mark a flag takes it."""
     if not routes.any or routes.remind_after is None:
         return 0
     now = now or utcnow()
@@ -202,11 +205,11 @@ def queue_flag_reminders(db: Database, routes: AlertRoutes, now: datetime | None
     reminded = 0
     while True:
         with db.transaction() as conn:
-            due = conn.execute(_DUE_FOR_REMINDER.where(_flags.c.created_at <= due_before)).all()
+            due = conn.execute(_DUE_FOR_REMINDER.where(_last_told <= due_before)).all()
             for flag in due:
                 taken = conn.execute(
                     update(_flags)
-                    .where(_flags.c.id == flag.id, _flags.c.reminded_at.is_(None))
+                    .where(_flags.c.id == flag.id, _last_told <= due_before)
                     .values(reminded_at=now)
                 )
                 if not taken.rowcount:
@@ -245,8 +248,8 @@ def alerts_for_flag(db: Database, flag_id: int) -> list[AlertSent]:
                 _outbox.c.attempts,
                 _outbox.c.sent_at,
                 _outbox.c.last_error,
-                # A reminder is queued in the transaction that marks the flag reminded.
-                (_outbox.c.created_at >= _flags.c.reminded_at).label("reminder"),
+                # The first alerts are queued with the flag, at its time; reminders later.
+                (_outbox.c.created_at > _flags.c.created_at).label("reminder"),
             )
             .join(_flags, _flags.c.id == _outbox.c.flag_id)
             .where(_outbox.c.flag_id == flag_id, _outbox.c.purpose == ALERT)

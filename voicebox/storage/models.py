@@ -210,7 +210,7 @@ class SafeguardingFlag(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), default=None)
-    # When it was alerted again because no one had marked it as seen (once a flag).
+    # When it was last alerted again because no one had marked it as seen.
     reminded_at: Mapped[datetime | None] = mapped_column(default=None)
     # new (no one has read it), seen (someone is on it) or acted (done, with a note).
     status: Mapped[str] = mapped_column(String(8), default="new", server_default="new")
