@@ -202,6 +202,10 @@ def create_app(
     app.extensions["voicebox_joined"] = {
         name: c.joined_length for name, c in channels.items() if c.joined_length
     }
+    # The channels a report-back can go out on (not the terminal).
+    app.extensions["voicebox_reached_later"] = sorted(
+        name for name, c in channels.items() if c.reached_later
+    )
     # Every channel a conversation may have come by, for the area's filters.
     app.extensions["voicebox_channel_names"] = sorted(channels)
     workers.set_up(app)

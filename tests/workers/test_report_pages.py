@@ -16,7 +16,7 @@ from voicebox.bot.messages import InboundMessage
 from voicebox.bot.report_back import opening
 from voicebox.storage.audit import REPORT_BACK_SENT, AuditFilter, list_audit
 from voicebox.storage.consultations import get_consultation
-from voicebox.storage.models import SafeguardingFlag
+from voicebox.storage.models import OutboxMessage, SafeguardingFlag
 from voicebox.storage.themes import create_theme
 
 _ids = itertools.count()
@@ -178,3 +178,22 @@ def test_curly_quotes_from_a_word_processor_go_as_plain_ones_but_emoji_stop_the_
     _save(youth, area.theme, "Buses are late 🚌.", "We asked for more.")
     stopped = youth.get(PAGE).get_data(as_text=True)
     assert "A text cannot carry these characters: 🚌" in stopped
+
+
+def test_someone_who_took_part_in_a_terminal_is_not_sent_it_and_the_page_says_why(area, youth):
+    """Before: a yes typed in `voicebox chat` was queued for a terminal that is gone, and
+    counted as waiting for ever. Now it is left out, and the page says how many."""
+    for words in ("YOUTH1", "1", "1", "2", "Friends", "The noise", "More buses", "2", "1"):
+        area.services.engine.handle(InboundMessage("console", "console:worker", words))
+    _save(youth, area.theme, "Buses are late.", "We asked for more buses.")
+    page = youth.get(PAGE).get_data(as_text=True)
+    assert "It will go to 2 people: 2 by text message." in page
+    assert "1 more took part in a way it cannot reach now, such as a terminal." in page
+    confirm = youth.get(f"{PAGE}/send").get_data(as_text=True)
+    assert "It will go to 2 people" in confirm and "such as a terminal" in confirm
+    sent = youth.post(f"{PAGE}/send", data={"csrf_token": token(youth, f"{PAGE}/send")})
+    assert "Sent to 2 people." in youth.get(sent.headers["Location"]).get_data(as_text=True)
+    with area.services.database.reading() as conn:
+        channels = conn.scalars(select(OutboxMessage.channel).distinct()).all()
+    assert channels == ["sms"]
+    assert youth.get(f"{PAGE}/counts.json").get_json()["queued"] == 2

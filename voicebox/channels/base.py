@@ -38,6 +38,9 @@ class Channel(Protocol):
     # characters as they fit (Telegram: one message a turn keeps within about one a second
     # in a chat); None: each reply is its own message.
     joined_length: int | None
+    # True when a message can reach a person after their conversation (a report-back);
+    # False for the terminal, which is gone once `voicebox chat` ends.
+    reached_later: bool
 
     def enabled(self) -> bool:
         """True when the channel is set up and its routes and sender should exist."""

@@ -29,6 +29,7 @@ class ConsoleChannel:
     replies_later: bool = False
     redelivers: bool = False
     joined_length: int | None = None  # each reply is its own message
+    reached_later: bool = False  # the terminal is gone once the chat ends
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsoleChannel:

@@ -11,7 +11,7 @@ outbox's rows wait until the person next opens a check-in page, which shows them
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,6 +86,7 @@ class Reach:
     by_channel: Mapping[str, int]  # people who will get it
     stopped: int  # said yes to hearing back, then sent STOP (or blocked the bot)
     said_no: int  # took part and said no to hearing back
+    elsewhere: int = 0  # said yes, on a way nothing can reach now (a terminal, a channel off)
 
     @property
     def people(self) -> int:
@@ -231,8 +232,9 @@ def _want_to_hear(consultation_id: int) -> Any:
     )
 
 
-def reach(conn: Connection, consultation_id: int) -> Reach:
-    """Who a report-back would go to now, by channel, and who it would not."""
+def reach(conn: Connection, consultation_id: int, channels: Collection[str] | None = None) -> Reach:
+    """Who a report-back would go to now, by channel, and who it would not. `channels`:
+    those a report can go out on (None: every one)."""
     participants = table(Participant)
     wants = participants.c.id.in_(_want_to_hear(consultation_id))
     rows = conn.execute(
@@ -246,15 +248,17 @@ def reach(conn: Connection, consultation_id: int) -> Reach:
         .group_by(participants.c.channel, "wants", "blocked")
     )
     by_channel: Counter[str] = Counter()
-    stopped = said_no = 0
+    stopped = said_no = elsewhere = 0
     for channel, wanted, blocked, number in rows:
         if not wanted:
             said_no += number
         elif blocked:
             stopped += number
+        elif channels is not None and channel not in channels:
+            elsewhere += number
         else:
             by_channel[channel] += number
-    return Reach(dict(sorted(by_channel.items())), stopped, said_no)
+    return Reach(dict(sorted(by_channel.items())), stopped, said_no, elsewhere)
 
 
 def send_report_back(
@@ -263,11 +267,14 @@ def send_report_back(
     title: str,
     joined_lengths: Mapping[str, int] | None = None,
     worker_id: int | None = None,
+    channels: Collection[str] | None = None,
 ) -> Sent:
     """Queue the report to everyone who should hear back and has not had it; what it did.
 
     `joined_lengths`: channels whose messages are joined into as few as fit (Telegram).
-    A second call finds no one new and sends nothing."""
+    `channels`: those it can go out on (None: every one); people who came another way (a
+    terminal, a channel now off) are left out, so nothing waits for a sender that is not
+    there. A second call finds no one new and sends nothing."""
     joined_lengths = joined_lengths or {}
     reports, deliveries = table(Report), table(ReportDelivery)
     participants = table(Participant)
@@ -287,6 +294,8 @@ def send_report_back(
             participants.c.opted_out.is_(False),
             participants.c.unreachable.is_(False),
         )
+        if channels is not None:
+            wanted = wanted.where(participants.c.channel.in_(list(channels)))
         conn.execute(
             insert_ignoring(deliveries, db.dialect).from_select(
                 ["report_id", "participant_id", "channel", "status", "created_at"], wanted

@@ -66,6 +66,11 @@ def _joined() -> Mapping[str, int]:
     return cast(Mapping[str, int], current_app.extensions.get("voicebox_joined", {}))
 
 
+def _reachable() -> list[str]:
+    """The channels a report-back can go out on (not the terminal)."""
+    return cast(list[str], current_app.extensions.get("voicebox_reached_later", []))
+
+
 def _state(found: ConsultationInfo) -> tuple[ReportView | None, list[ThemeBox]]:
     with auth.services().database.reading() as conn:
         report = read_report(conn, found.id)
@@ -116,7 +121,7 @@ def _blockers(boxes: list[ThemeBox], texts: list[tuple[str, list[SentText]]]) ->
 def _page_state(found: ConsultationInfo) -> dict[str, object]:
     report, boxes = _state(found)
     with auth.services().database.reading() as conn:
-        who = reach(conn, found.id)
+        who = reach(conn, found.id, _reachable())
         counts = delivery_counts(conn, report.id) if report and report.sent_at else None
     channels = sorted(who.by_channel) or sorted(n for n in _previews() if n in CHANNEL_NAMES)
     texts = _channel_texts(found, report, channels)
@@ -203,7 +208,12 @@ def send(code: str) -> ResponseReturnValue:
         record_report_back(auth.services().database, auth.worker().id, found.code, report.id)
     try:
         sent = send_report_back(
-            auth.services().database, found.id, found.title, _joined(), auth.worker().id
+            auth.services().database,
+            found.id,
+            found.title,
+            _joined(),
+            auth.worker().id,
+            channels=_reachable(),
         )
     except ReportProblem as problem:
         flash(f"Nothing was sent. {problem}")

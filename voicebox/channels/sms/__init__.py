@@ -29,6 +29,7 @@ class SmsChannel:
     replies_later: bool = False  # replies are the TwiML answer to Twilio's request
     redelivers: bool = True  # Twilio tries again when our answer was lost
     joined_length: int | None = None  # each reply is its own message
+    reached_later: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmsChannel:

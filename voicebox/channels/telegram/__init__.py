@@ -39,6 +39,7 @@ class TelegramChannel:
     # after the replies are queued: a repeat needs no kept answer.
     redelivers: bool = False
     joined_length: int | None = MAX_TEXT  # one message a turn, as far as it fits
+    reached_later: bool = True
     _api: BotApi | None = field(default=None, repr=False)
     _api_pid: int = field(default=0, repr=False)
 

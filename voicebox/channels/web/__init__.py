@@ -29,6 +29,7 @@ class WebChannel:
     replies_later: bool = False  # replies are the page's answer
     redelivers: bool = False  # the page shows the transcript; a repeat needs no kept answer
     joined_length: int | None = None  # each reply is its own message
+    reached_later: bool = True  # shown when they next open the page
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebChannel:
