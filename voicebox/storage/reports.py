@@ -86,7 +86,7 @@ class Reach:
     by_channel: Mapping[str, int]  # people who will get it
     stopped: int  # said yes to hearing back, then sent STOP (or blocked the bot)
     said_no: int  # took part and said no to hearing back
-    elsewhere: int = 0  # said yes, on a way nothing can reach now (a terminal, a channel off)
+    elsewhere: int = 0  # said yes, on a channel that cannot reach them now (a terminal)
 
     @property
     def people(self) -> int:
@@ -273,8 +273,8 @@ def send_report_back(
 
     `joined_lengths`: channels whose messages are joined into as few as fit (Telegram).
     `channels`: those it can go out on (None: every one); people who came another way (a
-    terminal, a channel now off) are left out, so nothing waits for a sender that is not
-    there. A second call finds no one new and sends nothing."""
+    terminal) are left out, so nothing waits for a sender that will never come. A second
+    call finds no one new and sends nothing."""
     joined_lengths = joined_lengths or {}
     reports, deliveries = table(Report), table(ReportDelivery)
     participants = table(Participant)
