@@ -60,7 +60,7 @@ WEB = "web"  # the channel whose messages wait to be shown, not sent
 # How long a browser keeps its web chat visitor after their last visit (the session
 # cookie's life, set from this in the app): a message waiting longer is never shown.
 WEB_VISITOR_KEPT = timedelta(days=31)
-NOT_BACK = "The young person did not open the web chat again within 31 days"
+NOT_BACK = f"The young person did not open the web chat again within {WEB_VISITOR_KEPT.days} days"
 CHUNK = 5_000  # outbox rows a statement
 
 

@@ -30,7 +30,7 @@ from voicebox.storage.models import (
     SafeguardingFlag,
 )
 from voicebox.storage.never_joined import forget_never_joined
-from voicebox.storage.reports import give_up_on_web
+from voicebox.storage.reports import WEB_VISITOR_KEPT, give_up_on_web
 from voicebox.storage.schedule import CLOSED
 from voicebox.storage.typed_text import delete_typed_text
 
@@ -214,7 +214,7 @@ class Tidied:
         if self.not_back:
             lines.append(
                 f"Marked {_n(self.not_back, 'report-back message')} as not shown: "
-                "the web chat visitor did not come back within 31 days."
+                f"the web chat visitor did not come back within {WEB_VISITOR_KEPT.days} days."
             )
         return lines
 

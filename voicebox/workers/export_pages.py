@@ -21,6 +21,7 @@ from voicebox.storage.reveals import record_reveal
 from voicebox.storage.themes import theme_name
 from voicebox.workers import auth
 from voicebox.workers.errors import error_page
+from voicebox.workers.query import id_asked
 from voicebox.workers.views import blueprint
 
 # A long export keeps one of the server's request threads busy until its last byte is
@@ -65,15 +66,15 @@ def _download(found: ConsultationInfo, fmt: str, revealed_to: int | None) -> Res
 
 def _theme(found: ConsultationInfo) -> int | None:
     """The theme asked for (`?theme=ID`), if any; 404 for one that is not this check-in's."""
-    asked = request.args.get("theme", "")
-    if not asked:
+    if not request.args.get("theme"):
         return None
-    if not asked.isdecimal() or len(asked) > 12:
+    asked = id_asked("theme")
+    if asked is None:
         abort(404)
     with auth.services().database.reading() as conn:
-        if theme_name(conn, found.id, int(asked)) is None:
+        if theme_name(conn, found.id, asked) is None:
             abort(404)
-    return int(asked)
+    return asked
 
 
 @blueprint.get(_ROUTE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-MAX_PAGES = 100_000
+LAST_PAGE = 99_999  # past any list's end; a bigger number is page 1
 MAX_ID = 2**63 - 1  # the largest id a database column holds (BIGINT, SQLite INTEGER)
 
 
@@ -18,7 +18,7 @@ def _number(text: str, largest: int) -> int | None:
 
 def page_asked() -> int:
     """The page number in the address: a whole number from 1, or page 1."""
-    return _number(request.args.get("page", ""), MAX_PAGES - 1) or 1
+    return _number(request.args.get("page", ""), LAST_PAGE) or 1
 
 
 def id_asked(name: str) -> int | None:
