@@ -72,6 +72,21 @@ def sent_reply(participant_id: int, text: str, at: datetime) -> dict:
     }
 
 
+def person_row(n: int, address: str, pseudonym: str, report_back: bool, at: datetime) -> dict:
+    """A participant row for a text message sender, with id `n`."""
+    return {
+        "id": n,
+        "channel": "sms",
+        "key_hash": address_key(SECRET, "sms", address),
+        "pseudonym": pseudonym,
+        "address": address,
+        "opted_out": False,
+        "report_back": report_back,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
 def build(database: Database, people: int) -> None:
     """People, conversations, answers, transcript rows, outbox rows and a few flags."""
     with database.transaction() as conn:
@@ -99,20 +114,7 @@ def build(database: Database, people: int) -> None:
         with database.transaction() as conn:
             conn.execute(
                 insert(table(Participant)),
-                [
-                    {
-                        "id": n,
-                        "channel": "sms",
-                        "key_hash": address_key(SECRET, "sms", _address(n)),
-                        "pseudonym": f"Bench-{n:07d}",
-                        "address": _address(n),
-                        "opted_out": False,
-                        "report_back": True,
-                        "created_at": at,
-                        "updated_at": at,
-                    }
-                    for n in numbers
-                ],
+                [person_row(n, _address(n), f"Bench-{n:07d}", True, at) for n in numbers],
             )
             conn.execute(
                 insert(table(Conversation)),
@@ -229,6 +231,15 @@ def plans(database: Database) -> list[str]:
     return bad
 
 
+def built(folder: str, people: int) -> tuple[Database, float]:
+    """A migrated SQLite file in `folder` with `people` built as above; seconds to build."""
+    database = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
+    database.upgrade()
+    began = time.perf_counter()
+    build(database, people)
+    return database, time.perf_counter() - began
+
+
 def main() -> int:
     """Build, erase some people, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -236,11 +247,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        database = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
-        database.upgrade()
-        began = time.perf_counter()
-        build(database, args.people)
-        print(f"built {args.people:,} people in {time.perf_counter() - began:.1f} s")
+        database, seconds = built(folder, args.people)
+        print(f"built {args.people:,} people in {seconds:.1f} s")
         scans = plans(database)
         for line in scans:
             print(f"FULL SCAN: {line}")

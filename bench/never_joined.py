@@ -16,16 +16,14 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-from erase_one import SECRET, build, sent_reply
+from erase_one import built, person_row, sent_reply
 from sqlalchemy import func, insert, select
 
 from voicebox.bot.messages import utcnow
 from voicebox.storage.database import Database
 from voicebox.storage.models import OutboxMessage, Participant, table
 from voicebox.storage.never_joined import forget_never_joined
-from voicebox.storage.pseudonyms import address_key
 
 
 def add_strangers(database: Database, first: int, count: int) -> None:
@@ -35,20 +33,7 @@ def add_strangers(database: Database, first: int, count: int) -> None:
     with database.transaction() as conn:
         conn.execute(
             insert(table(Participant)),
-            [
-                {
-                    "id": n,
-                    "channel": "sms",
-                    "key_hash": address_key(SECRET, "sms", f"sms:+4479{n:08d}"),
-                    "pseudonym": f"Stranger-{n:07d}",
-                    "address": "sealed",
-                    "opted_out": False,
-                    "report_back": False,
-                    "created_at": at,
-                    "updated_at": at,
-                }
-                for n in numbers
-            ],
+            [person_row(n, f"sms:+4479{n:08d}", f"Stranger-{n:07d}", False, at) for n in numbers],
         )
         conn.execute(
             insert(table(OutboxMessage)),
@@ -63,15 +48,11 @@ def main() -> int:
     parser.add_argument("--strangers", type=int, default=1_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        database = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
-        database.upgrade()
+        database, seconds = built(folder, args.people)
         began = time.perf_counter()
-        build(database, args.people)
         add_strangers(database, args.people + 1, args.strangers)
-        print(
-            f"built {args.people:,} people and {args.strangers:,} strangers "
-            f"in {time.perf_counter() - began:.1f} s"
-        )
+        seconds += time.perf_counter() - began
+        print(f"built {args.people:,} people and {args.strangers:,} strangers in {seconds:.1f} s")
         began = time.perf_counter()
         forgotten = forget_never_joined(database)
         took = time.perf_counter() - began
